@@ -1,0 +1,221 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+
+struct db {
+	char *conninfo;
+	PGconn *conn;		/* NULL when not connected */
+	long long last_try_ms;	/* of the last connection attempt */
+	bool stream_failed;	/* an error result was seen in the stream */
+	enum query stream_q;	/* the query being streamed */
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct db *db_new(const char *conninfo)
+{
+	struct db *db = xmalloc(sizeof *db);
+
+	db->conninfo = strdup(conninfo ? conninfo : "");
+	if (db->conninfo == NULL)
+		abort();
+	db->conn = NULL;
+	db->last_try_ms = -DB_RETRY_MS;
+	db->stream_failed = false;
+	return db;
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->conninfo);
+	free(db);
+}
+
+PGconn *db_connect(const char *conninfo)
+{
+	/* Defaults first: a value the conninfo names overrides them. */
+	const char *const keys[] = {"connect_timeout",
+	    "fallback_application_name", "dbname", NULL};
+	const char *const values[] = {"5", "chatd", conninfo, NULL};
+
+	return PQconnectdbParams(keys, values, 1);
+}
+
+static void disconnect(struct db *db)
+{
+	if (db->conn) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+}
+
+/* Prepares every statement of queries.h on the new connection. */
+static bool prepare_all(PGconn *conn)
+{
+	int i;
+
+	for (i = 0; i < Q__MAX; i++) {
+		PGresult *res = PQprepare(conn, queries[i].name, queries[i].sql,
+		    queries[i].nparams, NULL);
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+		if (!ok)
+			log_error("preparing %s: %s", queries[i].name,
+			    PQresultErrorMessage(res));
+		PQclear(res);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool connect_now(struct db *db)
+{
+	int version;
+
+	db->last_try_ms = now_ms();
+	db->conn = db_connect(db->conninfo);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_warn("database unavailable: %s", PQerrorMessage(db->conn));
+		disconnect(db);
+		return false;
+	}
+	version = migrate_current(db->conn);
+	if (version != migrate_latest()) {
+		log_error("database schema is at version %d, this chatd needs "
+		    "%d: run `chatd migrate`", version, migrate_latest());
+		disconnect(db);
+		return false;
+	}
+	if (!prepare_all(db->conn)) {
+		disconnect(db);
+		return false;
+	}
+	log_info("connected to the database");
+	return true;
+}
+
+bool db_ready(struct db *db)
+{
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return true;
+	disconnect(db);
+	if (now_ms() - db->last_try_ms < DB_RETRY_MS)
+		return false;
+	return connect_now(db);
+}
+
+/* Maps a failed result to the API's error, dropping a broken connection.
+ * SQLSTATE class 08 (connection exception) and the 57P0x shutdown codes
+ * mean the server is going or gone: the client may retry. */
+static enum api_error classify(struct db *db, const PGresult *res,
+    enum query q)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+	    : NULL;
+
+	if (PQstatus(db->conn) != CONNECTION_OK ||
+	    (state && (strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P0", 4) == 0))) {
+		log_warn("database connection lost during %s: %s",
+		    queries[q].name, PQerrorMessage(db->conn));
+		disconnect(db);
+		return API_UNAVAILABLE;
+	}
+	if (state && (strcmp(state, "57014") == 0 ||
+	    strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
+		log_warn("%s: %s", queries[q].name,
+		    PQresultErrorMessage(res));
+		return API_UNAVAILABLE;	/* timeout or conflict: retryable */
+	}
+	log_error("%s failed: %s", queries[q].name,
+	    res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+	return API_INTERNAL;
+}
+
+PGresult *db_query(struct db *db, enum query q, const char *const *params,
+    enum api_error *err)
+{
+	PGresult *res;
+
+	if (!db_ready(db)) {
+		*err = API_UNAVAILABLE;
+		return NULL;
+	}
+	res = PQexecPrepared(db->conn, queries[q].name, queries[q].nparams,
+	    params, NULL, NULL, 1);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		*err = API_OK;
+		return res;
+	}
+	*err = classify(db, res, q);
+	PQclear(res);
+	return NULL;
+}
+
+bool db_stream_begin(struct db *db, enum query q, const char *const *params,
+    enum api_error *err)
+{
+	if (!db_ready(db)) {
+		*err = API_UNAVAILABLE;
+		return false;
+	}
+	db->stream_failed = false;
+	db->stream_q = q;
+	if (!PQsendQueryPrepared(db->conn, queries[q].name, queries[q].nparams,
+	    params, NULL, NULL, 1) || !PQsetSingleRowMode(db->conn)) {
+		*err = classify(db, NULL, q);
+		if (db->conn) {	/* drain whatever was sent */
+			PGresult *res;
+
+			while ((res = PQgetResult(db->conn)) != NULL)
+				PQclear(res);
+		}
+		return false;
+	}
+	*err = API_OK;
+	return true;
+}
+
+PGresult *db_stream_next(struct db *db, enum api_error *err)
+{
+	PGresult *res;
+
+	*err = API_OK;
+	while (db->conn && (res = PQgetResult(db->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_SINGLE_TUPLE && !db->stream_failed)
+			return res;
+		if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE &&
+		    !db->stream_failed) {
+			db->stream_failed = true;
+			*err = classify(db, res, db->stream_q);
+			if (*err == API_UNAVAILABLE) {
+				PQclear(res);
+				return NULL;	/* connection dropped */
+			}
+		}
+		PQclear(res);
+	}
+	if (db->stream_failed && *err == API_OK)
+		*err = API_INTERNAL;
+	return NULL;
+}

@@ -1,0 +1,18 @@
+/* The FastCGI listening socket: "unix:PATH" or "HOST:PORT". */
+#ifndef CHATD_LISTEN_H
+#define CHATD_LISTEN_H
+
+#include <sys/types.h>
+
+#define LISTEN_BACKLOG 1024
+
+/* Binds and listens on spec. A unix socket is created with mode (its
+ * stale file from an earlier run is replaced, a live one is an error).
+ * Returns the descriptor, or -1 with the reason logged. */
+int listen_open(const char *spec, mode_t mode);
+/* Removes the socket file of a unix spec (no-op for TCP). */
+void listen_cleanup(const char *spec);
+/* True when fd is a listening socket, as under spawn-fcgi on fd 0. */
+int listen_is_socket(int fd);
+
+#endif

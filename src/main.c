@@ -1,0 +1,238 @@
+/* chatd: the command line. `serve` runs the pre-fork master, `migrate`
+ * brings the schema up to date, and a chatd started with a listening socket
+ * on fd 0 (spawn-fcgi) runs as one plain worker. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "decode.h"
+#include "listen.h"
+#include "log.h"
+#include "master.h"
+#include "migrate.h"
+#include "worker.h"
+
+struct options {
+	const char *listen;
+	const char *db;
+	long workers;
+	long socket_mode;
+	long max_body;
+	long grace;
+};
+
+static const char usage[] =
+"usage: chatd serve [--listen unix:PATH|HOST:PORT] [--workers N] [--db CONNINFO]\n"
+"                   [--socket-mode MODE] [--max-body BYTES] [--grace SECONDS]\n"
+"                   [limits] [--verbose]\n"
+"       chatd migrate [--db CONNINFO]\n"
+"       chatd [worker] [--db CONNINFO] [--max-body BYTES] [limits]\n"
+"             (a FastCGI listening socket on fd 0, as spawn-fcgi gives it)\n"
+"       chatd --help | --version\n"
+"\n"
+"  --listen SPEC       FastCGI socket to create (default unix:/run/chatd/chatd.sock)\n"
+"  --workers N         worker processes (default 4)\n"
+"  --db CONNINFO       libpq conninfo or URI; empty uses the PG* environment\n"
+"  --socket-mode MODE  octal mode of a unix socket (default 0660)\n"
+"  --max-body BYTES    largest request body (default 1048576)\n"
+"  --grace SECONDS     wait for workers on stop before SIGKILL (default 30)\n"
+"  --limit-username N, --limit-chat-name N, --limit-text N\n"
+"                      limits in characters (defaults 64, 128, 4096)\n"
+"  --verbose           log debug messages\n"
+"\n"
+"Signals to serve: SIGTERM/SIGINT stop gracefully, SIGHUP restarts workers.\n";
+
+enum {
+	OPT_LISTEN = 256, OPT_WORKERS, OPT_DB, OPT_SOCKET_MODE, OPT_MAX_BODY,
+	OPT_GRACE, OPT_LIMIT_USERNAME, OPT_LIMIT_CHAT_NAME, OPT_LIMIT_TEXT,
+	OPT_VERBOSE, OPT_HELP, OPT_VERSION
+};
+
+static const struct option longopts[] = {
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"db", required_argument, NULL, OPT_DB},
+	{"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
+	{"max-body", required_argument, NULL, OPT_MAX_BODY},
+	{"grace", required_argument, NULL, OPT_GRACE},
+	{"limit-username", required_argument, NULL, OPT_LIMIT_USERNAME},
+	{"limit-chat-name", required_argument, NULL, OPT_LIMIT_CHAT_NAME},
+	{"limit-text", required_argument, NULL, OPT_LIMIT_TEXT},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+/* Parses a whole number in [min, max] in the given base, or exits. */
+static long number(const char *opt, const char *s, int base, long min,
+    long max)
+{
+	char *end;
+	long v = strtol(s, &end, base);
+
+	if (*s == '\0' || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "chatd: bad value for --%s: '%s'\n", opt, s);
+		exit(2);
+	}
+	return v;
+}
+
+static void parse(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LISTEN: o->listen = optarg; break;
+		case OPT_DB: o->db = optarg; break;
+		case OPT_WORKERS:
+			o->workers = number("workers", optarg, 10, 1, 1024);
+			break;
+		case OPT_SOCKET_MODE:
+			o->socket_mode = number("socket-mode", optarg, 8, 0,
+			    0777);
+			break;
+		case OPT_MAX_BODY:
+			o->max_body = number("max-body", optarg, 10, 1,
+			    1L << 30);
+			break;
+		case OPT_GRACE:
+			o->grace = number("grace", optarg, 10, 0, 3600);
+			break;
+		case OPT_LIMIT_USERNAME:
+			decode_limits.username_max = (size_t)number(
+			    "limit-username", optarg, 10, 1, 1 << 20);
+			break;
+		case OPT_LIMIT_CHAT_NAME:
+			decode_limits.chat_name_max = (size_t)number(
+			    "limit-chat-name", optarg, 10, 1, 1 << 20);
+			break;
+		case OPT_LIMIT_TEXT:
+			decode_limits.text_max = (size_t)number("limit-text",
+			    optarg, 10, 1, 1 << 20);
+			break;
+		case OPT_VERBOSE: log_set_level(LOG_DEBUG); break;
+		case OPT_HELP: fputs(usage, stdout); exit(0);
+		case OPT_VERSION: puts(PACKAGE_STRING); exit(0);
+		default: fputs(usage, stderr); exit(2);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "chatd: unexpected argument '%s'\n",
+		    argv[optind]);
+		exit(2);
+	}
+}
+
+static int cmd_migrate(const struct options *o)
+{
+	PGconn *conn = db_connect(o->db);
+	int rc;
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_error("cannot connect to the database: %s",
+		    PQerrorMessage(conn));
+		PQfinish(conn);
+		return EXIT_FAILURE;
+	}
+	rc = migrate_apply(conn);
+	PQfinish(conn);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* Refuses to serve a database whose schema is behind. One that cannot be
+ * reached now is not refused: workers answer 503 until it comes. */
+static int check_schema(const struct options *o)
+{
+	PGconn *conn = db_connect(o->db);
+	int version;
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_warn("database unavailable at start: %s",
+		    PQerrorMessage(conn));
+		PQfinish(conn);
+		return 0;
+	}
+	version = migrate_current(conn);
+	PQfinish(conn);
+	if (version != migrate_latest()) {
+		log_error("database schema is at version %d, this chatd needs "
+		    "%d: run `chatd migrate` first", version, migrate_latest());
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_serve(const struct options *o)
+{
+	struct master_config mc;
+	int fd, rc;
+
+	if (check_schema(o) < 0)
+		return EXIT_FAILURE;
+	fd = listen_open(o->listen, (mode_t)o->socket_mode);
+	if (fd < 0)
+		return EXIT_FAILURE;
+	mc.worker.listen_fd = fd;
+	mc.worker.conninfo = o->db;
+	mc.worker.max_body = (size_t)o->max_body;
+	mc.workers = (int)o->workers;
+	mc.grace_seconds = (int)o->grace;
+	log_info("listening on %s", o->listen);
+	rc = master_run(&mc);
+	close(fd);
+	listen_cleanup(o->listen);
+	return rc;
+}
+
+static int cmd_worker(const struct options *o)
+{
+	struct worker_config wc = {
+		.listen_fd = STDIN_FILENO,
+		.conninfo = o->db,
+		.max_body = (size_t)o->max_body,
+	};
+
+	if (!listen_is_socket(STDIN_FILENO)) {
+		fputs("chatd: fd 0 is not a listening socket; use `chatd serve` "
+		    "or start chatd under spawn-fcgi\n", stderr);
+		fputs(usage, stderr);
+		return 2;
+	}
+	return worker_run(&wc);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.listen = "unix:/run/chatd/chatd.sock",
+		.db = "",
+		.workers = 4,
+		.socket_mode = 0660,
+		.max_body = 1 << 20,
+		.grace = 30,
+	};
+	const char *cmd = "worker";
+
+	if (argc > 1 && argv[1][0] != '-') {
+		cmd = argv[1];
+		argv++;
+		argc--;
+	}
+	parse(argc, argv, &o);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(&o);
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(&o);
+	if (strcmp(cmd, "worker") == 0)
+		return cmd_worker(&o);
+	fprintf(stderr, "chatd: unknown command '%s'\n", cmd);
+	fputs(usage, stderr);
+	return 2;
+}

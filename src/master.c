@@ -1,0 +1,322 @@
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "master.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define YOUNG_MS 1000		/* a worker dying younger backs off */
+#define CRASH_WINDOW_MS 60000
+#define CRASH_LIMIT 10		/* abnormal exits per window: a crash loop */
+#define RESIGNAL_MS 200		/* repeat SIGTERM to stopping workers */
+
+static volatile sig_atomic_t got_stop, got_hup, got_chld;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		got_chld = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = 1;
+}
+
+/* A process the master forked: a serving worker in a slot, or one retired
+ * by a rolling restart that is finishing its request. */
+struct child {
+	pid_t pid;		/* 0: none */
+	long long started_ms;
+	long long respawn_at_ms;	/* for an empty slot: when to refill */
+	bool retiring;
+};
+
+struct master {
+	const struct master_config *cfg;
+	struct child *kids;	/* cfg->workers slots, then as many retiring */
+	int nkids;
+	long long backoff_ms;
+	long long crashes[CRASH_LIMIT];	/* ring of recent crash times */
+	int ncrash;
+	bool stopping;
+	long long stop_started_ms, last_term_ms;
+	int exit_status;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static pid_t spawn(struct master *m, struct child *c)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_error("fork: %s", strerror(errno));
+		c->respawn_at_ms = now_ms() + BACKOFF_MAX_MS;
+		return -1;
+	}
+	if (pid == 0) {
+		struct sigaction sa;
+		sigset_t none;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGCHLD, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		_exit(worker_run(&m->cfg->worker));
+	}
+	c->pid = pid;
+	c->started_ms = now_ms();
+	c->retiring = false;
+	return pid;
+}
+
+/* Records an abnormal exit; true when the window now holds a crash loop. */
+static bool crash_loop(struct master *m, long long now)
+{
+	int i, recent = 0;
+
+	m->crashes[m->ncrash++ % CRASH_LIMIT] = now;
+	for (i = 0; i < CRASH_LIMIT && i < m->ncrash; i++)
+		if (now - m->crashes[i] < CRASH_WINDOW_MS)
+			recent++;
+	return recent >= CRASH_LIMIT;
+}
+
+static void describe(int status, char *out, size_t n)
+{
+	if (WIFSIGNALED(status))
+		snprintf(out, n, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(out, n, "exited with status %d", WEXITSTATUS(status));
+}
+
+static void begin_stop(struct master *m, int exit_status)
+{
+	if (!m->stopping) {
+		m->stopping = true;
+		m->stop_started_ms = now_ms();
+		m->last_term_ms = 0;
+		m->exit_status = exit_status;
+	}
+}
+
+static void reap(struct master *m)
+{
+	long long now = now_ms();
+	char how[64];
+	int status, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct child *c = NULL;
+		bool abnormal;
+
+		for (i = 0; i < m->nkids; i++)
+			if (m->kids[i].pid == pid)
+				c = &m->kids[i];
+		if (c == NULL)
+			continue;
+		describe(status, how, sizeof how);
+		abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+		if (abnormal || !(m->stopping || c->retiring))
+			log_msg(abnormal ? LOG_WARN : LOG_INFO,
+			    "worker %ld %s after %lld ms", (long)pid, how,
+			    now - c->started_ms);
+		c->pid = 0;
+		if (c->retiring || m->stopping)
+			continue;
+		if (abnormal && crash_loop(m, now)) {
+			log_error("%d workers crashed within %d s: crash loop, "
+			    "not respawning; stopping", CRASH_LIMIT,
+			    CRASH_WINDOW_MS / 1000);
+			begin_stop(m, EXIT_FAILURE);
+			continue;
+		}
+		if (now - c->started_ms < YOUNG_MS) {
+			m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 :
+			    BACKOFF_MIN_MS;
+			if (m->backoff_ms > BACKOFF_MAX_MS)
+				m->backoff_ms = BACKOFF_MAX_MS;
+		} else {
+			m->backoff_ms = 0;
+		}
+		c->respawn_at_ms = now + m->backoff_ms;
+	}
+}
+
+/* SIGHUP: every serving worker moves to a retiring slot and gets SIGTERM;
+ * a fresh worker takes its place at once. */
+static void rolling_restart(struct master *m)
+{
+	int i, j, n = m->cfg->workers;
+
+	log_info("restarting workers");
+	for (i = 0; i < n; i++) {
+		struct child *c = &m->kids[i];
+
+		if (c->pid == 0)
+			continue;
+		for (j = n; j < m->nkids && m->kids[j].pid != 0; j++)
+			;
+		if (j == m->nkids)
+			break;	/* still retiring from the last restart */
+		m->kids[j] = *c;
+		m->kids[j].retiring = true;
+		kill(m->kids[j].pid, SIGTERM);
+		c->pid = 0;
+		spawn(m, c);
+	}
+}
+
+static int live(const struct master *m)
+{
+	int i, n = 0;
+
+	for (i = 0; i < m->nkids; i++)
+		n += m->kids[i].pid != 0;
+	return n;
+}
+
+/* One step of a stop: SIGTERM to every child, repeated (a worker may have
+ * been about to block in accept() when the first one came), then SIGKILL
+ * once the grace period is over. */
+static void stop_children(struct master *m, long long now)
+{
+	int i, sig = SIGTERM;
+
+	if (now - m->stop_started_ms >= m->cfg->grace_seconds * 1000LL)
+		sig = SIGKILL;
+	else if (now - m->last_term_ms < RESIGNAL_MS)
+		return;
+	m->last_term_ms = now;
+	for (i = 0; i < m->nkids; i++)
+		if (m->kids[i].pid != 0)
+			kill(m->kids[i].pid, sig);
+}
+
+/* Milliseconds until the next timed event, or -1 for none. */
+static long long next_timeout(const struct master *m, long long now)
+{
+	long long t = -1;
+	int i;
+
+	if (m->stopping)
+		return RESIGNAL_MS;
+	for (i = 0; i < m->cfg->workers; i++) {
+		const struct child *c = &m->kids[i];
+		long long d;
+
+		if (c->pid != 0)
+			continue;
+		d = c->respawn_at_ms - now;
+		if (d < 0)
+			d = 0;
+		if (t < 0 || d < t)
+			t = d;
+	}
+	return t;
+}
+
+static void install_signals(sigset_t *blocked, sigset_t *waitmask)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(blocked);
+	sigaddset(blocked, SIGCHLD);
+	sigaddset(blocked, SIGHUP);
+	sigaddset(blocked, SIGTERM);
+	sigaddset(blocked, SIGINT);
+	sigaddset(blocked, SIGQUIT);
+	sigprocmask(SIG_BLOCK, blocked, waitmask);
+	/* The mask to wait with: as inherited, but with ours let in. */
+	sigdelset(waitmask, SIGCHLD);
+	sigdelset(waitmask, SIGHUP);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGQUIT);
+}
+
+/* Signals stay blocked but inside ppoll(), which lets them in atomically:
+ * none is lost between a check of the flags and the wait. */
+int master_run(const struct master_config *cfg)
+{
+	struct master m = {.cfg = cfg};
+	sigset_t blocked, waitmask;
+	int i;
+
+	install_signals(&blocked, &waitmask);
+	m.nkids = cfg->workers * 2;
+	m.kids = xmalloc((size_t)m.nkids * sizeof *m.kids);
+	memset(m.kids, 0, (size_t)m.nkids * sizeof *m.kids);
+	log_info("master started: %d workers", cfg->workers);
+	for (;;) {
+		long long now = now_ms(), t;
+		struct timespec ts, *tsp = NULL;
+
+		if (got_chld) {
+			got_chld = 0;
+			reap(&m);
+		}
+		if (got_stop) {
+			got_stop = 0;
+			log_info("stopping: workers finish their requests");
+			begin_stop(&m, EXIT_SUCCESS);
+		}
+		if (got_hup) {
+			got_hup = 0;
+			if (!m.stopping)
+				rolling_restart(&m);
+		}
+		if (m.stopping) {
+			if (live(&m) == 0)
+				break;
+			stop_children(&m, now);
+		} else {
+			for (i = 0; i < cfg->workers; i++)
+				if (m.kids[i].pid == 0 &&
+				    m.kids[i].respawn_at_ms <= now)
+					spawn(&m, &m.kids[i]);
+		}
+		t = next_timeout(&m, now_ms());
+		if (t >= 0) {
+			ts.tv_sec = t / 1000;
+			ts.tv_nsec = t % 1000 * 1000000;
+			tsp = &ts;
+		}
+		if (ppoll(NULL, 0, tsp, &waitmask) < 0 && errno != EINTR)
+			log_error("ppoll: %s", strerror(errno));
+	}
+	free(m.kids);
+	log_info("master stopped");
+	return m.exit_status;
+}

@@ -1,0 +1,21 @@
+/* The pre-fork master: owns the listening socket, keeps N workers running,
+ * and is the only process that acts on operator signals.
+ *   SIGTERM, SIGINT  graceful stop: workers finish the request in hand
+ *   SIGHUP           rolling restart: each worker is replaced in turn
+ * A worker that dies is respawned, with backoff when it dies young; after
+ * too many deaths in a short window the master stops and exits 1. */
+#ifndef CHATD_MASTER_H
+#define CHATD_MASTER_H
+
+#include "worker.h"
+
+struct master_config {
+	struct worker_config worker;
+	int workers;
+	int grace_seconds;	/* before SIGKILL on stop */
+};
+
+/* Runs until stopped. Returns the process exit status. */
+int master_run(const struct master_config *cfg);
+
+#endif

@@ -1,0 +1,56 @@
+/* A response on its way to nginx. A handler either fills body and status
+ * and lets the worker send it whole (with Content-Length), or starts the
+ * response early and streams the body in pieces. Exactly one response is
+ * sent per request, by reply_finish(). */
+#ifndef CHATD_REPLY_H
+#define CHATD_REPLY_H
+
+#include <stdbool.h>
+
+#include <fcgiapp.h>
+
+#include "buf.h"
+#include "errors.h"
+
+#define REPLY_FLUSH_AT 32768	/* stream once this much body is pending */
+
+struct reply {
+	FCGX_Stream *out;	/* borrowed */
+	struct buf body;	/* pending body bytes */
+	int status;		/* success status, set by the handler */
+	bool started;		/* headers sent: streaming */
+	bool failed;		/* writing to nginx failed */
+	const char *allow;	/* Allow header for 405 (static) */
+	char message[256];	/* the error's message */
+};
+
+void reply_init(struct reply *r, FCGX_Stream *out);
+void reply_free(struct reply *r);
+/* Empties the reply for the next request on the same stream. */
+void reply_reset(struct reply *r, FCGX_Stream *out);
+
+/* Records the message of error e for the client and returns e, so that a
+ * handler can `return reply_fail(r, API_NOT_FOUND, "chat %s ...", id);`. */
+enum api_error reply_fail(struct reply *r, enum api_error e,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* reply_fail() for an error of db.h (API_UNAVAILABLE or API_INTERNAL),
+ * with a message that tells the client what it can do. */
+enum api_error reply_db_error(struct reply *r, enum api_error e);
+
+/* Sends the headers of a streamed success response now; the body follows
+ * by reply_flush() and reply_finish(). */
+void reply_start(struct reply *r, int status);
+/* Writes the pending body when streaming and enough is pending. */
+void reply_flush(struct reply *r);
+
+/* Sends the response: for API_OK, status and body; otherwise the error's
+ * status and its JSON body {"error", "message"} (with Retry-After for 503
+ * and Allow for 405). An error after the headers went out can only cut the
+ * response short: it is logged and the body ends where it is. */
+void reply_finish(struct reply *r, enum api_error e);
+
+/* Builds the JSON error body for e with message into b (for tests). */
+void reply_error_body(struct buf *b, enum api_error e, const char *message);
+
+#endif

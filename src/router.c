@@ -1,0 +1,25 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "handlers.h"
+#include "router.h"
+
+static const struct route routes[ROUTE__MAX] = {
+	[ROUTE_USERS_ADD] = {"/users/add", ROUTE_USERS_ADD, users_add},
+	[ROUTE_CHATS_ADD] = {"/chats/add", ROUTE_CHATS_ADD, chats_add},
+	[ROUTE_MESSAGES_ADD] = {"/messages/add", ROUTE_MESSAGES_ADD, messages_add},
+	[ROUTE_CHATS_GET] = {"/chats/get", ROUTE_CHATS_GET, chats_get},
+	[ROUTE_MESSAGES_GET] = {"/messages/get", ROUTE_MESSAGES_GET, messages_get},
+};
+
+const struct route *router_find(const char *path, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ROUTE__MAX; i++)
+		if (strlen(routes[i].path) == len &&
+		    memcmp(routes[i].path, path, len) == 0)
+			return &routes[i];
+	return NULL;
+}

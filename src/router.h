@@ -1,0 +1,39 @@
+/* The API's routes: one const table of {path, handler}, looked up by the
+ * worker before anything else is done with a request. */
+#ifndef CHATD_ROUTER_H
+#define CHATD_ROUTER_H
+
+#include <stddef.h>
+
+#include "errors.h"
+
+enum route_id {
+	ROUTE_USERS_ADD,
+	ROUTE_CHATS_ADD,
+	ROUTE_MESSAGES_ADD,
+	ROUTE_CHATS_GET,
+	ROUTE_MESSAGES_GET,
+	ROUTE__MAX
+};
+
+struct db;
+struct reply;
+union request;
+
+/* A handler runs one decoded, valid request against the database and fills
+ * the reply. It returns API_OK with r->status and r->body set, or the error
+ * from reply_fail(); it never sends anything itself but through reply. */
+typedef enum api_error handler_fn(struct db *db, const union request *req,
+    struct reply *r);
+
+struct route {
+	const char *path;
+	enum route_id id;
+	handler_fn *handle;
+};
+
+/* The route for an exact path (the part of the URI before any '?'), or
+ * NULL. Returns a borrowed pointer into the static table. */
+const struct route *router_find(const char *path, size_t len);
+
+#endif
