@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The chatd command line and its database life, on a real stack:
+# --help/--version, `migrate` applied once, `serve` refusing a schema that is
+# behind, and PostgreSQL going away and coming back under a running chatd
+# (503 with Retry-After while it is gone, success within 2 s of its return).
+set -uo pipefail
+
+: "${CHATD_BIN:?}" "${CHATD_SRCDIR:?}"
+stack=$CHATD_SRCDIR/contrib/stack
+dir=$(mktemp -d /tmp/chatd-test-XXXXXX)
+chmod 0755 "$dir"
+port=$((20000 + RANDOM % 20000))
+url=http://127.0.0.1:$port
+trap '"$stack" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
+
+passed=0 failed=0
+check() {	# check NAME EXPECTED ACTUAL: EXPECTED must occur in ACTUAL
+	if [[ $3 == *"$2"* ]]; then
+		echo "[       OK ] $1"; passed=$((passed + 1))
+	else
+		echo "[  FAILED  ] $1: expected '$2' in: $3"; failed=$((failed + 1))
+	fi
+}
+post() {	# post PATH BODY: prints "STATUS RETRY-AFTER BODY"
+	curl -s -m 10 -D "$dir/h" -o "$dir/b" -w '%{http_code}' -d "$2" "$url$1"
+	printf ' %s %s' "$(tr -d '\r' <"$dir/h" | sed -n 's/^Retry-After: //Ip')" "$(cat "$dir/b")"
+}
+
+check "--help shows usage" "chatd serve" "$("$CHATD_BIN" --help)"
+check "--version" "chatd 0.1" "$("$CHATD_BIN" --version)"
+check "no socket on fd 0: usage, exit 2" "rc=2" "$("$CHATD_BIN" </dev/null 2>/dev/null; echo "rc=$?")"
+check "unknown option: exit 2" "rc=2" "$("$CHATD_BIN" serve --bogus 2>/dev/null; echo "rc=$?")"
+
+CHATD_PORT=$port CHATD_WORKERS=2 "$stack" start "$dir" >/dev/null 2>&1 ||
+	{ echo "[  FAILED  ] 1 test(s), listed below: stack start"; exit 1; }
+db="host=$dir/pg dbname=chatd user=chatd"
+
+check "migrate twice is a no-op" "at version 2" "$("$CHATD_BIN" migrate --db "$db" 2>&1)"
+check "one row per migration" "2" "$("$stack" psql "$dir" -Atc 'SELECT count(*) FROM chatd_migrations')"
+
+"$stack" psql "$dir" -qc 'CREATE DATABASE behind' >/dev/null
+out=$("$CHATD_BIN" serve --listen "unix:$dir/behind.sock" --db "host=$dir/pg dbname=behind user=chatd" 2>&1)
+rc=$?
+check "serve refuses an unmigrated database" "run \`chatd migrate\`" "$out"
+check "... with exit status 1" 1 "$rc"
+check "... and leaves no socket" absent "$([[ -e $dir/behind.sock ]] && echo present || echo absent)"
+
+check "API answers before the outage" "201" "$(post /users/add '{"username":"before_outage"}')"
+"$stack" pg-stop "$dir" >/dev/null 2>&1
+for i in 1 2 3 4; do
+	check "database down: 503 with Retry-After ($i)" "503 1 {\"error\":\"unavailable\"" \
+		"$(post /users/add "{\"username\":\"during_$i\"}")"
+done
+masterpid=$(sed -n 's/^CHATD_MASTER_PID=//p' "$dir/env")
+check "no worker restarted while the database was down" "restarts=0" \
+	"restarts=$(grep -c 'killed by\|exited with' "$dir/chatd.log")"
+"$stack" pg-start "$dir" >/dev/null 2>&1
+sleep 2	# workers retry the connection at most every 250 ms
+check "database back: requests succeed within 2 s" "201" "$(post /users/add '{"username":"after_outage"}')"
+check "nothing from the outage was stored" "0" \
+	"$("$stack" psql "$dir" -Atc "SELECT count(*) FROM users WHERE username LIKE 'during_%'")"
+check "the master lived through it" alive "$(kill -0 "$masterpid" 2>/dev/null && echo alive)"
+
+echo "[  PASSED  ] $passed test(s)."
+if ((failed)); then
+	echo "[  FAILED  ] $failed test(s), listed above"
+	exit 1
+fi
