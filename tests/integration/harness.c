@@ -1,0 +1,1008 @@
+/*
+ * harness.c - see harness.h.
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "harness.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+/* Generous bounds: the stack script waits for the servers itself. */
+#define SCRIPT_TIMEOUT_S 180
+#define REQUEST_TIMEOUT_S 60
+
+/* Base URL of the running stack; written by the main thread before any
+ * worker thread exists, read-only afterwards. */
+static char base_url[128];
+/* The running stack, for log excerpts when a request fails. */
+static const struct stack *current_stack;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static pthread_key_t curl_key;
+
+static void curl_handle_free(void *h)
+{
+	curl_easy_cleanup(h);
+}
+
+static void curl_setup(void)
+{
+	curl_global_init(CURL_GLOBAL_ALL);
+	pthread_key_create(&curl_key, curl_handle_free);
+}
+
+/* Returns the calling thread's handle (borrowed), creating it once. */
+static CURL *thread_curl(void)
+{
+	CURL *h;
+
+	pthread_once(&curl_once, curl_setup);
+	h = pthread_getspecific(curl_key);
+	if (h == NULL) {
+		h = curl_easy_init();
+		if (h == NULL)
+			abort();
+		pthread_setspecific(curl_key, h);
+	}
+	return h;
+}
+
+void http_thread_done(void)
+{
+	CURL *h;
+
+	pthread_once(&curl_once, curl_setup);
+	h = pthread_getspecific(curl_key);
+	if (h != NULL) {
+		curl_easy_cleanup(h);
+		pthread_setspecific(curl_key, NULL);
+	}
+}
+
+/* ---- utilities ---------------------------------------------------------- */
+
+double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+void uniq_name(char *buf, size_t n, const char *prefix)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static unsigned long counter;
+	unsigned long c;
+
+	pthread_mutex_lock(&mu);
+	c = ++counter;
+	pthread_mutex_unlock(&mu);
+	snprintf(buf, n, "%s_%ld_%lu", prefix, (long)getpid(), c);
+}
+
+char *str_repeat(const char *s, size_t count)
+{
+	size_t len = strlen(s);
+	char *out = malloc(len * count + 1);
+	size_t i;
+
+	if (out == NULL)
+		abort();
+	for (i = 0; i < count; i++)
+		memcpy(out + i * len, s, len);
+	out[len * count] = '\0';
+	return out;
+}
+
+bool is_canonical_id(const char *s)
+{
+	size_t len;
+
+	if (s == NULL || s[0] < '1' || s[0] > '9')
+		return false;
+	len = strspn(s, "0123456789");
+	if (s[len] != '\0' || len > 19)
+		return false;
+	return len < 19 || strcmp(s, "9223372036854775807") <= 0;
+}
+
+int id_cmp(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+bool is_rfc3339_micro(const char *s)
+{
+	/* 'd' is a digit, anything else must match literally. */
+	static const char pat[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+	size_t i;
+
+	if (s == NULL || strlen(s) != sizeof(pat) - 1)
+		return false;
+	for (i = 0; pat[i] != '\0'; i++) {
+		if (pat[i] == 'd' ? !isdigit((unsigned char)s[i])
+				  : s[i] != pat[i])
+			return false;
+	}
+	return true;
+}
+
+double ts_age_seconds(const char *s)
+{
+	struct tm tm;
+	time_t t;
+	double d;
+
+	if (!is_rfc3339_micro(s))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	d = difftime(time(NULL), t);
+	return d < 0 ? -d : d;
+}
+
+bool is_json_content_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (strncasecmp(ct, want, n) != 0)
+		return false;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+/* Read a whole small file into a new string, or NULL. */
+static char *slurp(const char *path, size_t *len_out)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap + 1);
+			if (buf == NULL)
+				abort();
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (len_out != NULL)
+		*len_out = len;
+	return buf;
+}
+
+int proc_children(pid_t parent, pid_t *out, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int count = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[300], *stat, *p;
+		char state;
+		long ppid;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		stat = slurp(path, NULL);
+		if (stat == NULL)
+			continue;
+		/* The command name may hold ") ", so parse after the last ')'. */
+		p = strrchr(stat, ')');
+		if (p != NULL && sscanf(p + 1, " %c %ld", &state, &ppid) == 2 &&
+		    ppid == (long)parent && state != 'Z' && state != 'X') {
+			if (count < max)
+				out[count] = (pid_t)atol(e->d_name);
+			count++;
+		}
+		free(stat);
+	}
+	closedir(d);
+	return count;
+}
+
+pid_t stack_master_pid(const struct stack *st)
+{
+	char path[128], *s;
+	long pid;
+
+	snprintf(path, sizeof(path), "%s/chatd.pid", st->dir);
+	s = slurp(path, NULL);
+	if (s == NULL)
+		return -1;
+	pid = strtol(s, NULL, 10);
+	free(s);
+	return pid > 0 ? (pid_t)pid : -1;
+}
+
+/* The script's output goes next to DIR, not into it: the script refuses
+ * to take over a non-empty directory that is not yet a stack's. */
+static void script_log_path(const struct stack *st, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s.stack-script.log", st->dir);
+}
+
+/* Run `contrib/stack VERB DIR [EXTRA...]` (extra is NULL-terminated, may be
+ * NULL) with its output appended to the stack's script log; returns its
+ * exit status, or -1. */
+static int run_stack_script_args(const struct stack *st, const char *verb,
+				 const char *const *extra)
+{
+	const char *srcdir = getenv("CHATD_SRCDIR");
+	char script[PATH_MAX], log[128], portbuf[16], workbuf[16];
+	double deadline;
+	pid_t pid;
+	int status;
+
+	if (srcdir == NULL || getenv("CHATD_BIN") == NULL) {
+		fprintf(stderr, "harness: CHATD_BIN and CHATD_SRCDIR must be set\n");
+		return -1;
+	}
+	snprintf(script, sizeof(script), "%s/contrib/stack", srcdir);
+	script_log_path(st, log, sizeof(log));
+	snprintf(portbuf, sizeof(portbuf), "%d", st->port);
+	snprintf(workbuf, sizeof(workbuf), "%d", st->workers);
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int nul = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (nul >= 0)
+			dup2(nul, 0);
+		setenv("CHATD_PORT", portbuf, 1);
+		setenv("CHATD_HOST", "127.0.0.1", 1);
+		setenv("CHATD_WORKERS", workbuf, 1);
+		{
+			const char *argv[64];
+			size_t n = 0;
+
+			argv[n++] = "bash";
+			argv[n++] = script;
+			argv[n++] = verb;
+			argv[n++] = st->dir;
+			while (extra != NULL && *extra != NULL && n < 63)
+				argv[n++] = *extra++;
+			argv[n] = NULL;
+			execv("/bin/bash", (char *const *)argv);
+		}
+		_exit(127);
+	}
+	deadline = now_seconds() + SCRIPT_TIMEOUT_S;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (now_seconds() > deadline) {
+			fprintf(stderr, "harness: 'stack %s' timed out after %d s\n",
+				verb, SCRIPT_TIMEOUT_S);
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(50);
+	}
+	if (!WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int run_stack_script(const struct stack *st, const char *verb)
+{
+	return run_stack_script_args(st, verb, NULL);
+}
+
+int stack_psql(const struct stack *st, const char *dbname, const char *sql)
+{
+	const char *const args[] = { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+		dbname, "-c", sql, NULL };
+	int rc = run_stack_script_args(st, "psql", args);
+
+	if (rc != 0)
+		fprintf(stderr, "harness: psql on %s failed (exit %d): %s\n",
+			dbname, rc, sql);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Print the last `keep` bytes of a file to stderr. */
+static void dump_file(const char *path, size_t keep)
+{
+	size_t len;
+	char *s = slurp(path, &len);
+
+	if (s == NULL) {
+		fprintf(stderr, "----- %s: (absent)\n", path);
+		return;
+	}
+	if (len > keep)
+		fprintf(stderr, "----- %s (last %zu bytes):\n%s\n", path, keep,
+			s + len - keep);
+	else
+		fprintf(stderr, "----- %s:\n%s\n", path, s);
+	free(s);
+}
+
+static void dump_logs(const struct stack *st, bool all, size_t keep)
+{
+	static const char *const names[] = {
+		"chatd.log", "nginx-error.log", "postgres.log",
+	};
+	char path[256];
+	size_t i;
+
+	if (all) {
+		script_log_path(st, path, sizeof(path));
+		dump_file(path, keep);
+	}
+	for (i = 0; i < (all ? 3u : 2u); i++) {
+		snprintf(path, sizeof(path), "%s/%s", st->dir, names[i]);
+		dump_file(path, keep);
+	}
+}
+
+void stack_dump_logs(const struct stack *st)
+{
+	dump_logs(st, true, 16384);
+}
+
+/* Read CHATD_URL from DIR/env into st->url. */
+static int read_env_file(struct stack *st)
+{
+	char path[128], *s, *line, *save = NULL;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/env", st->dir);
+	s = slurp(path, NULL);
+	if (s == NULL) {
+		fprintf(stderr, "harness: %s is missing\n", path);
+		return -1;
+	}
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "CHATD_URL=", 10) == 0) {
+			size_t n = strlen(line + 10);
+
+			while (n > 0 && (line[10 + n - 1] == '/' ||
+					 line[10 + n - 1] == '\r'))
+				n--;
+			if (n >= sizeof(st->url))
+				break;
+			memcpy(st->url, line + 10, n);
+			st->url[n] = '\0';
+			found = true;
+		}
+	}
+	free(s);
+	if (!found)
+		fprintf(stderr, "harness: no CHATD_URL in %s\n", path);
+	return found ? 0 : -1;
+}
+
+static int free_loopback_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Start the servers on st->dir (which exists). */
+static int stack_start_in_dir(struct stack *st)
+{
+	int rc = run_stack_script(st, "start");
+
+	if (rc != 0 || read_env_file(st) != 0) {
+		fprintf(stderr, "harness: 'contrib/stack start %s' failed "
+			"(exit %d); logs follow\n", st->dir, rc);
+		stack_dump_logs(st);
+		run_stack_script(st, "stop");
+		return -1;
+	}
+	st->running = true;
+	memcpy(base_url, st->url, sizeof(base_url));
+	current_stack = st;
+	return 0;
+}
+
+/* CHATD_TEST_KEEP is set to something other than "" or "0". */
+static bool keep_requested(void)
+{
+	const char *keep = getenv("CHATD_TEST_KEEP");
+
+	return keep != NULL && keep[0] != '\0' && strcmp(keep, "0") != 0;
+}
+
+/*
+ * If the test binary is interrupted (Ctrl-C, a test driver's SIGTERM), stop
+ * the stack rather than leave PostgreSQL, chatd and nginx running.  The
+ * handler only forks, execs and waits (all async-signal-safe); its argv is
+ * built beforehand.
+ */
+static char stop_script[PATH_MAX];
+static char stop_dir[64];
+static char stop_log[128];
+static char *stop_argv[] = { "bash", stop_script, "stop", stop_dir, NULL };
+static char *rm_argv[] = { "rm", "-rf", stop_dir, stop_log, NULL };
+static bool keep_dir;
+
+/* Run the program `path` with argv and wait for it. */
+static void run_and_wait(const char *path, char **argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execv(path, argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+static void on_fatal_signal(int sig)
+{
+	if (stop_dir[0] != '\0') {
+		run_and_wait("/bin/bash", stop_argv);
+		if (!keep_dir)
+			run_and_wait("/bin/rm", rm_argv);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void arm_cleanup(const struct stack *st)
+{
+	const char *srcdir = getenv("CHATD_SRCDIR");
+	struct sigaction sa;
+
+	if (srcdir == NULL)
+		return;
+	snprintf(stop_script, sizeof(stop_script), "%s/contrib/stack", srcdir);
+	snprintf(stop_dir, sizeof(stop_dir), "%s", st->dir);
+	script_log_path(st, stop_log, sizeof(stop_log));
+	keep_dir = keep_requested();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+}
+
+int stack_start(struct stack *st)
+{
+	const char *w = getenv("CHATD_WORKERS");
+
+	memset(st, 0, sizeof(*st));
+	pthread_once(&curl_once, curl_setup);
+	signal(SIGPIPE, SIG_IGN);
+	st->workers = (w != NULL && atoi(w) > 0) ? atoi(w) : 4;
+	st->port = free_loopback_port();
+	if (st->port <= 0) {
+		fprintf(stderr, "harness: no free loopback port\n");
+		return -1;
+	}
+	strcpy(st->dir, "/tmp/chatd-test-XXXXXX");
+	if (mkdtemp(st->dir) == NULL) {
+		perror("harness: mkdtemp");
+		st->dir[0] = '\0';
+		return -1;
+	}
+	if (chmod(st->dir, 0755) != 0) {
+		perror("harness: chmod");
+		return -1;
+	}
+	arm_cleanup(st);
+	return stack_start_in_dir(st);
+}
+
+int stack_stop(struct stack *st)
+{
+	int rc;
+
+	if (st->dir[0] == '\0')
+		return 0;
+	rc = run_stack_script(st, "stop");
+	st->running = false;
+	if (rc != 0) {
+		fprintf(stderr, "harness: 'contrib/stack stop %s' failed (exit %d)\n",
+			st->dir, rc);
+		return -1;
+	}
+	return 0;
+}
+
+int stack_restart(struct stack *st)
+{
+	if (stack_stop(st) != 0)
+		return -1;
+	return stack_start_in_dir(st);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int type,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path);
+	return unlink(path);
+}
+
+void stack_destroy(struct stack *st)
+{
+	char log[256];
+
+	if (st->dir[0] == '\0')
+		return;
+	stack_stop(st);
+	stop_dir[0] = '\0';
+	if (current_stack == st)
+		current_stack = NULL;
+	http_thread_done();
+	if (keep_requested()) {
+		fprintf(stderr, "harness: keeping %s\n", st->dir);
+		return;
+	}
+	script_log_path(st, log, sizeof(log));
+	unlink(log);
+	nftw(st->dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+	st->dir[0] = '\0';
+}
+
+/* ---- HTTP client -------------------------------------------------------- */
+
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct buf *b = userdata;
+	size_t n = size * nmemb;
+
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->data = realloc(b->data, cap);
+		if (b->data == NULL)
+			abort();
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, ptr, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+/* Copy the value of header `name` from `line` into dst if it matches. */
+static void take_header(const char *line, size_t len, const char *name,
+			char *dst, size_t dstlen)
+{
+	size_t nl = strlen(name), vlen;
+	const char *v;
+
+	if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return;
+	v = line + nl + 1;
+	vlen = len - nl - 1;
+	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' ||
+			    v[vlen - 1] == ' '))
+		vlen--;
+	if (vlen >= dstlen)
+		vlen = dstlen - 1;
+	memcpy(dst, v, vlen);
+	dst[vlen] = '\0';
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct http_reply *r = userdata;
+	size_t n = size * nmemb;
+
+	/* A new status line (after 100 Continue, say) starts over. */
+	if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
+		r->content_type[0] = r->allow[0] = r->retry_after[0] = '\0';
+		return n;
+	}
+	take_header(ptr, n, "Content-Type", r->content_type,
+		    sizeof(r->content_type));
+	take_header(ptr, n, "Allow", r->allow, sizeof(r->allow));
+	take_header(ptr, n, "Retry-After", r->retry_after,
+		    sizeof(r->retry_after));
+	return n;
+}
+
+long http_request(const char *method, const char *path, const char *body,
+		  size_t len, const char *extra_header, struct http_reply *out)
+{
+	CURL *h = thread_curl();
+	struct curl_slist *hdrs = NULL;
+	struct buf b = { NULL, 0, 0 };
+	char url[1024];
+	CURLcode rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(url, sizeof(url), "%s%s", base_url, path);
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, out->error);
+
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else {
+		if (strcmp(method, "POST") != 0)
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+		if (body != NULL || strcmp(method, "POST") == 0) {
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+					 (curl_off_t)len);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+					 body != NULL ? body : "");
+		}
+	}
+	if (extra_header == NULL ||
+	    strncasecmp(extra_header, "Content-Type", 12) != 0)
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	if (extra_header != NULL)
+		hdrs = curl_slist_append(hdrs, extra_header);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	} else {
+		out->status = 0;
+		if (out->error[0] == '\0')
+			snprintf(out->error, sizeof(out->error), "%s",
+				 curl_easy_strerror(rc));
+	}
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(hdrs);
+
+	if (b.data == NULL) {
+		b.data = calloc(1, 1);
+		if (b.data == NULL)
+			abort();
+	}
+	out->body = b.data;
+	out->body_len = b.len;
+	if (b.len > 0)
+		out->json = json_loadb(b.data, b.len,
+				       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+				       NULL);
+	return out->status;
+}
+
+long http_post(const char *path, const char *body, size_t len,
+	       const char *extra_header, struct http_reply *out)
+{
+	return http_request("POST", path, body, len, extra_header, out);
+}
+
+long http_post_json(const char *path, json_t *req, const char *extra_header,
+		    struct http_reply *out)
+{
+	char *s = json_dumps(req, JSON_COMPACT);
+	long st;
+
+	if (s == NULL)
+		abort();
+	st = http_post(path, s, strlen(s), extra_header, out);
+	free(s);
+	json_decref(req);
+	return st;
+}
+
+void http_reply_free(struct http_reply *r)
+{
+	free(r->body);
+	json_decref(r->json);
+	r->body = NULL;
+	r->json = NULL;
+}
+
+/* ---- API shortcuts ------------------------------------------------------ */
+
+/* Copy a 201 reply's id into id_out if it is a canonical id. */
+static long take_id(struct http_reply *r, char *id_out)
+{
+	long st = r->status;
+
+	if (st == 201 && id_out != NULL) {
+		const char *id = json_string_value(json_object_get(r->json, "id"));
+
+		id_out[0] = '\0';
+		if (is_canonical_id(id))
+			snprintf(id_out, ID_LEN, "%s", id);
+		else
+			st = -201; /* created, but the id is malformed */
+	}
+	http_reply_free(r);
+	return st;
+}
+
+long api_user_add(const char *username, char *id_out)
+{
+	struct http_reply r;
+
+	http_post_json("/users/add", json_pack("{s:s}", "username", username),
+		       NULL, &r);
+	return take_id(&r, id_out);
+}
+
+long api_chat_add(const char *name, const char *const *user_ids, size_t n,
+		  char *id_out)
+{
+	struct http_reply r;
+	json_t *users = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(users, json_string(user_ids[i]));
+	http_post_json("/chats/add",
+		       json_pack("{s:s,s:o}", "name", name, "users", users),
+		       NULL, &r);
+	return take_id(&r, id_out);
+}
+
+long api_message_add(const char *chat, const char *author, const char *text,
+		     const char *idempotency_key, char *id_out)
+{
+	struct http_reply r;
+	char hdr[512];
+
+	if (idempotency_key != NULL)
+		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s",
+			 idempotency_key);
+	http_post_json("/messages/add",
+		       json_pack("{s:s,s:s,s:s}", "chat", chat, "author",
+				 author, "text", text),
+		       idempotency_key != NULL ? hdr : NULL, &r);
+	return take_id(&r, id_out);
+}
+
+long api_messages_get(const char *chat, json_t **out)
+{
+	struct http_reply r;
+	long st;
+
+	*out = NULL;
+	st = http_post_json("/messages/get", json_pack("{s:s}", "chat", chat),
+			    NULL, &r);
+	if (st == 200 && json_is_array(r.json))
+		*out = json_incref(r.json);
+	else if (st == 200)
+		st = -200; /* 200 but not an array */
+	http_reply_free(&r);
+	return st;
+}
+
+/* ---- assertions --------------------------------------------------------- */
+
+void fail_msgf(const char *file, int line, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	print_error("%s\n", msg);
+	_fail(file, line);
+}
+
+static void describe_failure(const struct http_reply *r, const char *what,
+			     const char *file, int line, const char *why)
+{
+	int shown = r->body_len > 600 ? 600 : (int)r->body_len;
+
+	/* A server-side failure: show what the servers said about it. */
+	if ((r->status == 0 || r->status >= 500) && current_stack != NULL &&
+	    current_stack->dir[0] != '\0')
+		dump_logs(current_stack, false, 3000);
+
+	fail_msgf(file, line,
+		  "%s: %s\n  got status %ld, Content-Type '%s'%s%s\n  body: %.*s%s",
+		  what, why, r->status, r->content_type,
+		  r->error[0] ? ", curl error: " : "", r->error, shown,
+		  r->body ? r->body : "", r->body_len > 600 ? "..." : "");
+}
+
+void check_status_at(const struct http_reply *r, long status, const char *what,
+		     const char *file, int line)
+{
+	char why[64];
+
+	if (r->status != status) {
+		snprintf(why, sizeof(why), "expected status %ld", status);
+		describe_failure(r, what, file, line, why);
+	}
+}
+
+void check_error_at(const struct http_reply *r, long status, const char *code,
+		    const char *what, const char *file, int line)
+{
+	char why[160];
+	const char *err, *msg;
+
+	snprintf(why, sizeof(why), "expected %ld {\"error\": \"%s\", "
+		 "\"message\": ...} as application/json", status, code);
+	if (r->status != status || !is_json_content_type(r->content_type) ||
+	    !json_is_object(r->json))
+		describe_failure(r, what, file, line, why);
+	err = json_string_value(json_object_get(r->json, "error"));
+	msg = json_string_value(json_object_get(r->json, "message"));
+	if (err == NULL || strcmp(err, code) != 0 || msg == NULL ||
+	    msg[0] == '\0')
+		describe_failure(r, what, file, line, why);
+}
+
+void check_created_at(const struct http_reply *r, char *id_out,
+		      const char *what, const char *file, int line)
+{
+	const char *id;
+
+	if (r->status != 201 || !is_json_content_type(r->content_type) ||
+	    !json_is_object(r->json))
+		describe_failure(r, what, file, line,
+				 "expected 201 {\"id\": \"<id>\"} as application/json");
+	id = json_string_value(json_object_get(r->json, "id"));
+	if (!is_canonical_id(id))
+		describe_failure(r, what, file, line,
+				 "\"id\" is not a canonical decimal string");
+	if (id_out != NULL)
+		snprintf(id_out, ID_LEN, "%s", id);
+}
+
+void must_user(const char *prefix, char *id_out)
+{
+	struct http_reply r;
+	char name[128];
+
+	uniq_name(name, sizeof(name), prefix);
+	http_post_json("/users/add", json_pack("{s:s}", "username", name),
+		       NULL, &r);
+	check_created(&r, id_out, "users/add");
+	http_reply_free(&r);
+}
+
+void must_chat(const char *prefix, const char *const *user_ids, size_t n,
+	       char *id_out)
+{
+	struct http_reply r;
+	char name[128];
+	json_t *users = json_array();
+	size_t i;
+
+	uniq_name(name, sizeof(name), prefix);
+	for (i = 0; i < n; i++)
+		json_array_append_new(users, json_string(user_ids[i]));
+	http_post_json("/chats/add",
+		       json_pack("{s:s,s:o}", "name", name, "users", users),
+		       NULL, &r);
+	check_created(&r, id_out, "chats/add");
+	http_reply_free(&r);
+}
+
+void must_message(const char *chat, const char *author, const char *text,
+		  char *id_out)
+{
+	struct http_reply r;
+
+	http_post_json("/messages/add",
+		       json_pack("{s:s,s:s,s:s}", "chat", chat, "author",
+				 author, "text", text),
+		       NULL, &r);
+	check_created(&r, id_out, "messages/add");
+	http_reply_free(&r);
+}
+
+static json_t *must_list(const char *path, const char *field, const char *id)
+{
+	struct http_reply r;
+	json_t *arr;
+
+	http_post_json(path, json_pack("{s:s}", field, id), NULL, &r);
+	check_status(&r, 200, path);
+	if (!is_json_content_type(r.content_type) || !json_is_array(r.json))
+		describe_failure(&r, path, __FILE__, __LINE__,
+				 "expected a JSON array as application/json");
+	arr = json_incref(r.json);
+	http_reply_free(&r);
+	return arr;
+}
+
+json_t *must_messages(const char *chat)
+{
+	return must_list("/messages/get", "chat", chat);
+}
+
+json_t *must_chats(const char *user)
+{
+	return must_list("/chats/get", "user", user);
+}

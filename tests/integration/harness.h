@@ -1,0 +1,184 @@
+/*
+ * harness.h - fixture and HTTP client shared by the integration tests.
+ *
+ * A test binary starts one private stack (PostgreSQL, `chatd serve`, nginx)
+ * through contrib/stack in a fresh directory under /tmp, talks to it over
+ * HTTP with libcurl, and destroys it at the end.  Nothing is mocked.
+ *
+ * Environment read here:
+ *   CHATD_BIN       the chatd binary (required)
+ *   CHATD_SRCDIR    absolute top source directory (required; the script is
+ *                   $CHATD_SRCDIR/contrib/stack)
+ *   CHATD_WORKERS   worker count passed to the stack (default 4)
+ *   CHATD_TEST_KEEP if set and not "0", stack_destroy() keeps the directory
+ *
+ * By hand, from the top of the tree after a build:
+ *   CHATD_BIN=$PWD/build/src/chatd CHATD_SRCDIR=$PWD \
+ *       build/tests/integration/test_api
+ *
+ * Thread rules: the http_* and api_* functions may be called from any
+ * thread (each thread gets its own CURL handle).  The stack_* functions and
+ * everything that asserts (the check_* helpers) belong to the main thread,
+ * because cmocka's assertions are not thread-safe.
+ */
+#ifndef CHATD_TEST_HARNESS_H
+#define CHATD_TEST_HARNESS_H
+
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE
+#endif
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+/* Longest id text: 19 digits of INT64_MAX plus the terminator. */
+#define ID_LEN 32
+
+struct stack {
+	char dir[64];      /* the private directory, "" when none */
+	char url[128];     /* base URL without a trailing slash */
+	int port;
+	int workers;       /* CHATD_WORKERS passed to the stack */
+	bool running;
+};
+
+struct http_reply {
+	long status;          /* HTTP status, 0 when the transfer failed */
+	char *body;           /* NUL-terminated copy of the body (owned) */
+	size_t body_len;
+	json_t *json;         /* parsed body (owned), NULL if not JSON */
+	char content_type[128];
+	char allow[128];
+	char retry_after[64];
+	char error[256];      /* curl's error text when status is 0 */
+};
+
+/* ---- stack control (main thread only) ---------------------------------- */
+
+/* Create a fresh directory and start a stack in it.  0 on success; on
+ * failure the stack's logs are printed to stderr and -1 is returned. */
+int stack_start(struct stack *st);
+/* Stop every server of the stack; the directory stays.  0 on success. */
+int stack_stop(struct stack *st);
+/* Stop, then start again on the same directory (data must survive). */
+int stack_restart(struct stack *st);
+/* Stop and remove the directory (kept if CHATD_TEST_KEEP is set). */
+void stack_destroy(struct stack *st);
+/* The master's pid as written in DIR/chatd.pid, or -1. */
+pid_t stack_master_pid(const struct stack *st);
+/* Fill `out` with up to `max` live (non-zombie) children of `parent`;
+ * returns how many there are in total. */
+int proc_children(pid_t parent, pid_t *out, int max);
+/* Run one SQL command with psql (through `contrib/stack psql`) on database
+ * `dbname` of the stack's cluster, as its superuser.  0 on success. */
+int stack_psql(const struct stack *st, const char *dbname, const char *sql);
+/* Print the stack's log files to stderr (for a failing test). */
+void stack_dump_logs(const struct stack *st);
+
+/* ---- HTTP client (any thread) ------------------------------------------ */
+
+/*
+ * Send one request to the current stack and fill `out` (which the caller
+ * frees with http_reply_free).  `method` is "POST", "GET", "PUT", ...;
+ * `body` may be NULL.  Unless `extra_header` sets Content-Type itself,
+ * "Content-Type: application/json" is sent.  `extra_header` is one raw
+ * header line such as "Idempotency-Key: k1"; curl's conventions apply
+ * ("Name:" removes a header, "Name;" sends it with an empty value).
+ * Returns out->status.
+ */
+long http_request(const char *method, const char *path, const char *body,
+		  size_t len, const char *extra_header, struct http_reply *out);
+long http_post(const char *path, const char *body, size_t len,
+	       const char *extra_header, struct http_reply *out);
+/* POST json_dumps(req); steals the reference to `req`. */
+long http_post_json(const char *path, json_t *req, const char *extra_header,
+		    struct http_reply *out);
+void http_reply_free(struct http_reply *r);
+/* Release the calling thread's CURL handle (optional; threads that end
+ * release theirs automatically). */
+void http_thread_done(void);
+
+/* ---- API shortcuts (any thread; no assertions) ------------------------- */
+
+/* Each returns the HTTP status and, on 201, copies the new id into
+ * id_out (ID_LEN bytes) when id_out is not NULL. */
+long api_user_add(const char *username, char *id_out);
+long api_chat_add(const char *name, const char *const *user_ids, size_t n,
+		  char *id_out);
+long api_message_add(const char *chat, const char *author, const char *text,
+		     const char *idempotency_key, char *id_out);
+/* messages/get of a whole chat: returns the status; on 200 *out is a new
+ * reference to the array. */
+long api_messages_get(const char *chat, json_t **out);
+
+/* ---- small utilities ---------------------------------------------------- */
+
+/* "prefix_<pid>_<counter>" into buf; thread-safe. */
+void uniq_name(char *buf, size_t n, const char *prefix);
+/* `s` repeated `count` times; caller frees. */
+char *str_repeat(const char *s, size_t count);
+/* Canonical decimal id: digits, no sign, no leading zero, <= INT64_MAX. */
+bool is_canonical_id(const char *s);
+/* Exactly YYYY-MM-DDTHH:MM:SS.ffffffZ. */
+bool is_rfc3339_micro(const char *s);
+/* Seconds between the given timestamp and now (absolute), or -1. */
+double ts_age_seconds(const char *s);
+/* Content-Type is application/json (parameters such as charset allowed). */
+bool is_json_content_type(const char *ct);
+/* Numeric comparison of two canonical id strings (<0, 0, >0). */
+int id_cmp(const char *a, const char *b);
+/* Monotonic clock in seconds. */
+double now_seconds(void);
+void sleep_ms(long ms);
+
+/* ---- assertions (main thread; need cmocka) ------------------------------ */
+
+/*
+ * check_status: the reply has the expected status.  On mismatch the
+ * request's description and the reply body are printed before failing.
+ * check_error: status plus a JSON error body {"error": code, "message":
+ * non-empty string} with a JSON Content-Type.
+ * check_created: 201 {"id": canonical id} with a JSON Content-Type; copies
+ * the id out when id_out is not NULL.
+ */
+#define check_status(r, st, what) \
+	check_status_at((r), (st), (what), __FILE__, __LINE__)
+#define check_error(r, st, code, what) \
+	check_error_at((r), (st), (code), (what), __FILE__, __LINE__)
+#define check_created(r, id_out, what) \
+	check_created_at((r), (id_out), (what), __FILE__, __LINE__)
+
+void check_status_at(const struct http_reply *r, long status, const char *what,
+		     const char *file, int line);
+void check_error_at(const struct http_reply *r, long status, const char *code,
+		    const char *what, const char *file, int line);
+void check_created_at(const struct http_reply *r, char *id_out,
+		      const char *what, const char *file, int line);
+
+/* Fail the current test with a formatted message (main thread). */
+void fail_msgf(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define fail_msg_at(...) fail_msgf(__FILE__, __LINE__, __VA_ARGS__)
+
+/* Shortcuts that must succeed (assert): create a user or chat with a
+ * unique name made from `prefix`; post a message. */
+void must_user(const char *prefix, char *id_out);
+void must_chat(const char *prefix, const char *const *user_ids, size_t n,
+	       char *id_out);
+void must_message(const char *chat, const char *author, const char *text,
+		  char *id_out);
+/* messages/get of a whole chat, must answer 200 with an array (new ref). */
+json_t *must_messages(const char *chat);
+/* chats/get of a user, must answer 200 with an array (new ref). */
+json_t *must_chats(const char *user);
+
+#endif
