@@ -61,6 +61,17 @@ check "nothing from the outage was stored" "0" \
 	"$("$stack" psql "$dir" -Atc "SELECT count(*) FROM users WHERE username LIKE 'during_%'")"
 check "the master lived through it" alive "$(kill -0 "$masterpid" 2>/dev/null && echo alive)"
 
+# chatd gone, nginx still up: nginx's own 502 is JSON in the API's format.
+kill -TERM "$masterpid"
+for _ in $(seq 100); do
+	[[ -e /proc/$masterpid ]] && [[ $(awk '{print $3}' "/proc/$masterpid/stat" 2>/dev/null) != Z ]] || break
+	sleep 0.1
+done
+check "chatd stopped: nginx answers 502 as JSON" "502 1 {\"error\":\"unavailable\"" \
+	"$(post /users/add '{"username":"nobody_home"}')"
+check "... with Content-Type application/json" "application/json" \
+	"$(tr -d '\r' <"$dir/h" | sed -n 's/^Content-Type: //Ip')"
+
 echo "[  PASSED  ] $passed test(s)."
 if ((failed)); then
 	echo "[  FAILED  ] $failed test(s), listed above"
