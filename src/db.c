@@ -15,6 +15,7 @@ struct db {
 	long long last_try_ms;	/* of the last connection attempt */
 	bool stream_failed;	/* an error result was seen in the stream */
 	enum query stream_q;	/* the query being streamed */
+	bool down;		/* the last attempt failed (and was logged) */
 };
 
 static long long now_ms(void)
@@ -35,6 +36,7 @@ struct db *db_new(const char *conninfo)
 	db->conn = NULL;
 	db->last_try_ms = -DB_RETRY_MS;
 	db->stream_failed = false;
+	db->down = false;
 	return db;
 }
 
@@ -93,14 +95,20 @@ static bool connect_now(struct db *db)
 	db->last_try_ms = now_ms();
 	db->conn = db_connect(db->conninfo);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
-		log_warn("database unavailable: %s", PQerrorMessage(db->conn));
+		if (!db->down)	/* once per outage, not once per retry */
+			log_warn("database unavailable: %s",
+			    PQerrorMessage(db->conn));
+		db->down = true;
 		disconnect(db);
 		return false;
 	}
 	version = migrate_current(db->conn);
 	if (version != migrate_latest()) {
-		log_error("database schema is at version %d, this chatd needs "
-		    "%d: run `chatd migrate`", version, migrate_latest());
+		if (!db->down)
+			log_error("database schema is at version %d, this chatd "
+			    "needs %d: run `chatd migrate`", version,
+			    migrate_latest());
+		db->down = true;
 		disconnect(db);
 		return false;
 	}
@@ -109,6 +117,7 @@ static bool connect_now(struct db *db)
 		return false;
 	}
 	log_info("connected to the database");
+	db->down = false;
 	return true;
 }
 

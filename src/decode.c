@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "decode.h"
 #include "id.h"
+#include "log.h"
 #include "utf8.h"
 
 struct limits decode_limits = {
@@ -41,6 +42,9 @@ json_t *decode_body(const char *body, size_t len, char *msg, size_t msgsz)
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL) {
 		switch (json_error_code(&err)) {
+		case json_error_out_of_memory:
+			log_error("out of memory parsing a request body");
+			abort();	/* the policy of buf.h */
 		case json_error_invalid_utf8:
 			fail(msg, msgsz, "request body is not valid UTF-8");
 			break;
