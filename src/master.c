@@ -40,7 +40,9 @@ struct child {
 	pid_t pid;		/* 0: none */
 	long long started_ms;
 	long long respawn_at_ms;	/* for an empty slot: when to refill */
+	unsigned generation;	/* the master's generation at its spawn */
 	bool retiring;
+	long long retired_ms;	/* when it was told to go */
 };
 
 struct master {
@@ -50,6 +52,7 @@ struct master {
 	long long backoff_ms;
 	long long crashes[CRASH_LIMIT];	/* ring of recent crash times */
 	int ncrash;
+	unsigned generation;	/* incremented by each SIGHUP */
 	bool stopping;
 	long long stop_started_ms, last_term_ms;
 	int exit_status;
@@ -86,6 +89,7 @@ static pid_t spawn(struct master *m, struct child *c)
 	}
 	c->pid = pid;
 	c->started_ms = now_ms();
+	c->generation = m->generation;
 	c->retiring = false;
 	return pid;
 }
@@ -164,28 +168,52 @@ static void reap(struct master *m)
 	}
 }
 
-/* SIGHUP: every serving worker moves to a retiring slot and gets SIGTERM;
- * a fresh worker takes its place at once. */
-static void rolling_restart(struct master *m)
+/* SIGHUP: every serving worker of an older generation moves to a retiring
+ * slot, gets SIGTERM, and a fresh worker takes its place at once. False
+ * when retiring slots ran out (workers of an earlier restart still
+ * finishing): the rest is replaced once they are gone. */
+static bool rolling_restart(struct master *m)
 {
 	int i, j, n = m->cfg->workers;
 
-	log_info("restarting workers");
 	for (i = 0; i < n; i++) {
 		struct child *c = &m->kids[i];
 
-		if (c->pid == 0)
+		if (c->pid == 0 || c->generation == m->generation)
 			continue;
 		for (j = n; j < m->nkids && m->kids[j].pid != 0; j++)
 			;
 		if (j == m->nkids)
-			break;	/* still retiring from the last restart */
+			return false;
 		m->kids[j] = *c;
 		m->kids[j].retiring = true;
+		m->kids[j].retired_ms = now_ms();
 		kill(m->kids[j].pid, SIGTERM);
 		c->pid = 0;
 		spawn(m, c);
 	}
+	return true;
+}
+
+/* Repeats SIGTERM to retiring workers (one may have been about to block in
+ * accept() when the first came) and kills those past the grace period. */
+static void hurry_retirees(struct master *m, long long now)
+{
+	bool resignal = now - m->last_term_ms >= RESIGNAL_MS;
+	int i;
+
+	for (i = m->cfg->workers; i < m->nkids; i++) {
+		struct child *c = &m->kids[i];
+
+		if (c->pid == 0)
+			continue;
+		if (now - c->retired_ms >= m->cfg->grace_seconds * 1000LL)
+			kill(c->pid, SIGKILL);
+		else if (resignal)
+			kill(c->pid, SIGTERM);
+	}
+	if (resignal)
+		m->last_term_ms = now;
 }
 
 static int live(const struct master *m)
@@ -222,6 +250,9 @@ static long long next_timeout(const struct master *m, long long now)
 
 	if (m->stopping)
 		return RESIGNAL_MS;
+	for (i = m->cfg->workers; i < m->nkids; i++)
+		if (m->kids[i].pid != 0)
+			t = RESIGNAL_MS;	/* a retiree to hurry */
 	for (i = 0; i < m->cfg->workers; i++) {
 		const struct child *c = &m->kids[i];
 		long long d;
@@ -272,6 +303,7 @@ int master_run(const struct master_config *cfg)
 {
 	struct master m = {.cfg = cfg};
 	sigset_t blocked, waitmask;
+	bool restarting = false;
 	int i;
 
 	install_signals(&blocked, &waitmask);
@@ -294,14 +326,18 @@ int master_run(const struct master_config *cfg)
 		}
 		if (got_hup) {
 			got_hup = 0;
-			if (!m.stopping)
-				rolling_restart(&m);
+			log_info("restarting workers");
+			m.generation++;
+			restarting = true;
 		}
+		if (restarting && !m.stopping)
+			restarting = !rolling_restart(&m);
 		if (m.stopping) {
 			if (live(&m) == 0)
 				break;
 			stop_children(&m, now);
 		} else {
+			hurry_retirees(&m, now);
 			for (i = 0; i < cfg->workers; i++)
 				if (m.kids[i].pid == 0 &&
 				    m.kids[i].respawn_at_ms <= now)

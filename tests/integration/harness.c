@@ -1006,3 +1006,18 @@ json_t *must_chats(const char *user)
 {
 	return must_list("/chats/get", "user", user);
 }
+
+struct stack the_stack;
+
+int stack_group_setup(void **state)
+{
+	(void)state;
+	return stack_start(&the_stack) == 0 ? 0 : -1;
+}
+
+int stack_group_teardown(void **state)
+{
+	(void)state;
+	stack_destroy(&the_stack);
+	return 0;
+}

@@ -64,6 +64,12 @@ struct http_reply {
 
 /* ---- stack control (main thread only) ---------------------------------- */
 
+/* The stack of a test binary: cmocka group fixtures that start it in a new
+ * directory and destroy it. */
+extern struct stack the_stack;
+int stack_group_setup(void **state);
+int stack_group_teardown(void **state);
+
 /* Create a fresh directory and start a stack in it.  0 on success; on
  * failure the stack's logs are printed to stderr and -1 is returned. */
 int stack_start(struct stack *st);

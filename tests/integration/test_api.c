@@ -18,7 +18,6 @@
 /* Timestamps must be within this many seconds of the test's clock. */
 #define MAX_CLOCK_SKEW_S 900.0
 
-static struct stack the_stack;
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -244,18 +243,6 @@ static char *name_of_length(const char *prefix, size_t cps, const char *pad)
 
 /* ---- fixture ------------------------------------------------------------ */
 
-static int group_setup(void **state)
-{
-	(void)state;
-	return stack_start(&the_stack) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	stack_destroy(&the_stack);
-	return 0;
-}
 
 /* ---- chats/get: users in numeric order (runs first) --------------------- */
 
@@ -2044,5 +2031,6 @@ int main(void)
 		cmocka_unit_test(test_server_assigns_times_and_ids),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, stack_group_setup,
+	    stack_group_teardown);
 }

@@ -27,20 +27,7 @@
 /* A reader gives up after this long (a hang, not a timing assertion). */
 #define READER_DEADLINE_S 600.0
 
-static struct stack the_stack;
 
-static int group_setup(void **state)
-{
-	(void)state;
-	return stack_start(&the_stack) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	stack_destroy(&the_stack);
-	return 0;
-}
 
 /* ---- shared helpers ------------------------------------------------------ */
 
@@ -621,5 +608,6 @@ int main(void)
 		cmocka_unit_test(test_big_chat_whole),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, stack_group_setup,
+	    stack_group_teardown);
 }

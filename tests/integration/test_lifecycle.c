@@ -1,5 +1,6 @@
 /*
- * test_lifecycle.c - the stack survives restarts, crashes and reloads.
+ * test_lifecycle.c - the stack survives restarts, crashes and reloads; a
+ * crash loop stops it.
  */
 #include "harness.h"
 
@@ -19,20 +20,7 @@
  * request in hand first). */
 #define RELOAD_WITHIN_S 60.0
 
-static struct stack the_stack;
 
-static int group_setup(void **state)
-{
-	(void)state;
-	return stack_start(&the_stack) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	stack_destroy(&the_stack);
-	return 0;
-}
 
 static bool pid_in(pid_t p, const pid_t *set, int n)
 {
@@ -483,6 +471,148 @@ static void test_database_outage(void **state)
 	assert_int_equal(stack_master_pid(&the_stack), master);
 }
 
+/* ---- (e) a crash loop stops the master ------------------------------------ */
+
+/* The master's limits (src/master.c): CRASH_LIMIT abnormal exits within
+ * CRASH_WINDOW_MS stop it with status 1. */
+#define CRASH_LIMIT 10
+/* A bound against a hang: with the respawn backoff (0.1 s doubling up to
+ * 5 s) the ten kills take about 21 s, inside the master's 60 s window. */
+#define CRASH_LOOP_WITHIN_S 50.0
+
+/* Bytes of `path` from offset `from` on (all of it if it shrank); caller
+ * frees. */
+static char *log_since(const char *path, long from)
+{
+	FILE *f = fopen(path, "rb");
+	long end;
+	size_t got;
+	char *s;
+
+	if (f == NULL)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	end = ftell(f);
+	if (end < from)
+		from = 0;
+	fseek(f, from, SEEK_SET);
+	s = malloc((size_t)(end - from) + 1);
+	if (s == NULL)
+		abort();
+	got = fread(s, 1, (size_t)(end - from), f);
+	s[got] = '\0';
+	fclose(f);
+	return s;
+}
+
+static long file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (f == NULL)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	return n < 0 ? 0 : n;
+}
+
+static size_t count_substr(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+/*
+ * SIGKILL one worker, then each replacement as soon as it appears: the
+ * master must respawn until the CRASH_LIMIT-th abnormal exit, then give
+ * up ("crash loop" in its log, exit status 1 -- which the test cannot read,
+ * the master not being its child) and take its other workers with it.
+ */
+static void test_crash_loop_stops_master(void **state)
+{
+	pid_t master, w[MAX_WORKERS], seen[4 * CRASH_LIMIT + MAX_WORKERS];
+	int n, nseen = 0, kills = 0, respawns = 0, i;
+	char log[128], *tail;
+	double t0, deadline, took;
+	long log_from;
+	bool gone;
+
+	(void)state;
+	/* A fresh master: earlier tests' kills must not count towards its
+	 * limit. */
+	if (stack_restart(&the_stack) != 0)
+		fail_msg_at("stack restart failed (logs above)");
+	master = stack_master_pid(&the_stack);
+	assert_true(master > 0);
+	n = workers_now(master, w);
+	snprintf(log, sizeof(log), "%s/chatd.log", the_stack.dir);
+	log_from = file_size(log);
+	for (i = 0; i < n; i++)
+		seen[nseen++] = w[i];
+
+	t0 = now_seconds();
+	deadline = t0 + CRASH_LOOP_WITHIN_S;
+	assert_int_equal(kill(w[0], SIGKILL), 0);
+	kills = 1;
+	while (!pid_dead(master) && now_seconds() < deadline &&
+	       nseen < (int)(sizeof(seen) / sizeof(seen[0]))) {
+		pid_t now[MAX_WORKERS];
+		int m = proc_children(master, now, MAX_WORKERS);
+
+		for (i = 0; i < m && i < MAX_WORKERS; i++) {
+			if (pid_in(now[i], seen, nseen))
+				continue;
+			seen[nseen++] = now[i];
+			respawns++;
+			if (kill(now[i], SIGKILL) == 0)
+				kills++;
+		}
+		sleep_ms(5);
+	}
+	/* The master and every worker it ever had are gone. */
+	for (;;) {
+		gone = pid_dead(master);
+		for (i = 0; i < nseen; i++)
+			gone = gone && pid_dead(seen[i]);
+		if (gone || now_seconds() > deadline)
+			break;
+		sleep_ms(20);
+	}
+	took = now_seconds() - t0;
+	print_message("%d workers killed, %d respawns seen; after %.1f s the "
+		      "master is %s\n", kills, respawns, took,
+		      pid_dead(master) ? "gone" : "still running");
+	tail = log_since(log, log_from);
+	if (!gone || strstr(tail, "crash loop") == NULL)
+		fprintf(stderr, "chatd.log since the first kill:\n%s\n", tail);
+	if (!pid_dead(master))
+		fail_msg_at("master %ld still running %.0f s after the first of "
+			    "%d kills", (long)master, took, kills);
+	if (!gone)
+		fail_msg_at("workers of the stopped master are still running");
+	if (strstr(tail, "crash loop") == NULL)
+		fail_msg_at("chatd.log does not mention the crash loop");
+	/* It kept respawning until the limit, and not beyond it. */
+	if (respawns < CRASH_LIMIT - 1 || kills != CRASH_LIMIT)
+		fail_msg_at("%d respawns seen and %d workers killed; want %d "
+			    "respawns before the master gave up at %d kills",
+			    respawns, kills, CRASH_LIMIT - 1, CRASH_LIMIT);
+	assert_true(count_substr(tail, "killed by signal 9") >= CRASH_LIMIT);
+	free(tail);
+
+	/* Leave a running stack behind. */
+	if (stack_restart(&the_stack) != 0)
+		fail_msg_at("stack restart failed (logs above)");
+	must_user("aftercrashloop", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,7 +620,10 @@ int main(void)
 		cmocka_unit_test(test_killed_worker_is_replaced),
 		cmocka_unit_test(test_sighup_replaces_all_workers),
 		cmocka_unit_test(test_database_outage),
+		/* Restarts the stack before and after. */
+		cmocka_unit_test(test_crash_loop_stops_master),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, stack_group_setup,
+	    stack_group_teardown);
 }
