@@ -1021,3 +1021,39 @@ int stack_group_teardown(void **state)
 	stack_destroy(&the_stack);
 	return 0;
 }
+
+long file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (f == NULL)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	return n < 0 ? 0 : n;
+}
+
+char *file_since(const char *path, long from)
+{
+	FILE *f = fopen(path, "rb");
+	long end;
+	size_t got;
+	char *s;
+
+	if (f == NULL)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	end = ftell(f);
+	if (end < from)
+		from = 0;
+	fseek(f, from, SEEK_SET);
+	s = malloc((size_t)(end - from) + 1);
+	if (s == NULL)
+		abort();
+	got = fread(s, 1, (size_t)(end - from), f);
+	s[got] = '\0';
+	fclose(f);
+	return s;
+}

@@ -142,6 +142,11 @@ double ts_age_seconds(const char *s);
 bool is_json_content_type(const char *ct);
 /* Numeric comparison of two canonical id strings (<0, 0, >0). */
 int id_cmp(const char *a, const char *b);
+/* Size of the file at path (0 if absent). */
+long file_size(const char *path);
+/* What was appended to path after byte `from` (all of it if it shrank);
+ * caller frees. */
+char *file_since(const char *path, long from);
 /* Monotonic clock in seconds. */
 double now_seconds(void);
 void sleep_ms(long ms);

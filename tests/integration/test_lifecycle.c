@@ -480,44 +480,6 @@ static void test_database_outage(void **state)
  * 5 s) the ten kills take about 21 s, inside the master's 60 s window. */
 #define CRASH_LOOP_WITHIN_S 50.0
 
-/* Bytes of `path` from offset `from` on (all of it if it shrank); caller
- * frees. */
-static char *log_since(const char *path, long from)
-{
-	FILE *f = fopen(path, "rb");
-	long end;
-	size_t got;
-	char *s;
-
-	if (f == NULL)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	end = ftell(f);
-	if (end < from)
-		from = 0;
-	fseek(f, from, SEEK_SET);
-	s = malloc((size_t)(end - from) + 1);
-	if (s == NULL)
-		abort();
-	got = fread(s, 1, (size_t)(end - from), f);
-	s[got] = '\0';
-	fclose(f);
-	return s;
-}
-
-static long file_size(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-
-	if (f == NULL)
-		return 0;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fclose(f);
-	return n < 0 ? 0 : n;
-}
-
 static size_t count_substr(const char *s, const char *needle)
 {
 	size_t n = 0;
@@ -589,7 +551,7 @@ static void test_crash_loop_stops_master(void **state)
 	print_message("%d workers killed, %d respawns seen; after %.1f s the "
 		      "master is %s\n", kills, respawns, took,
 		      pid_dead(master) ? "gone" : "still running");
-	tail = log_since(log, log_from);
+	tail = file_since(log, log_from);
 	if (!gone || strstr(tail, "crash loop") == NULL)
 		fprintf(stderr, "chatd.log since the first kill:\n%s\n", tail);
 	if (!pid_dead(master))

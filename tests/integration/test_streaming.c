@@ -512,43 +512,6 @@ static int busiest(const pid_t *w, const long long *before, int n,
 	return at;
 }
 
-static long file_size(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	long n;
-
-	if (fp == NULL)
-		return 0;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fclose(fp);
-	return n < 0 ? 0 : n;
-}
-
-/* What was appended to `path` after byte `from`; caller frees. */
-static char *file_tail(const char *path, long from)
-{
-	FILE *fp = fopen(path, "rb");
-	long end;
-	size_t got;
-	char *s;
-
-	if (fp == NULL)
-		return strdup("");
-	fseek(fp, 0, SEEK_END);
-	end = ftell(fp);
-	if (end < from)
-		from = 0;
-	fseek(fp, from, SEEK_SET);
-	s = malloc((size_t)(end - from) + 1);
-	if (s == NULL)
-		abort();
-	got = fread(s, 1, (size_t)(end - from), fp);
-	s[got] = '\0';
-	fclose(fp);
-	return s;
-}
-
 /* ---- (a) memory stays flat while a big chat is streamed ----------------- */
 
 static void test_big_chat_streams_in_constant_memory(void **state)
@@ -738,7 +701,7 @@ static void test_stop_finishes_stream_in_flight(void **state)
 	if (stop_s > GRACE_S + 2.0)
 		fail_msg_at("the stop took %.1f s; the grace period is %.0f s",
 			    stop_s, GRACE_S);
-	tail = file_tail(log, log_from);
+	tail = file_since(log, log_from);
 	if (strstr(tail, "killed by signal") != NULL ||
 	    strstr(tail, "stopping: workers finish their requests") == NULL ||
 	    strstr(tail, "master stopped") == NULL) {
