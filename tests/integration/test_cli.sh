@@ -9,18 +9,11 @@ set -uo pipefail
 stack=$CHATD_SRCDIR/contrib/stack
 dir=$(mktemp -d /tmp/chatd-test-XXXXXX)
 chmod 0755 "$dir"
-port=$((20000 + RANDOM % 20000))
+. "$(dirname "$0")/lib.sh"
+port=$(free_port)
 url=http://127.0.0.1:$port
 trap '"$stack" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
 
-passed=0 failed=0
-check() {	# check NAME EXPECTED ACTUAL: EXPECTED must occur in ACTUAL
-	if [[ $3 == *"$2"* ]]; then
-		echo "[       OK ] $1"; passed=$((passed + 1))
-	else
-		echo "[  FAILED  ] $1: expected '$2' in: $3"; failed=$((failed + 1))
-	fi
-}
 post() {	# post PATH BODY: prints "STATUS RETRY-AFTER BODY"
 	curl -s -m 10 -D "$dir/h" -o "$dir/b" -w '%{http_code}' -d "$2" "$url$1"
 	printf ' %s %s' "$(tr -d '\r' <"$dir/h" | sed -n 's/^Retry-After: //Ip')" "$(cat "$dir/b")"
@@ -72,8 +65,4 @@ check "chatd stopped: nginx answers 502 as JSON" "502 1 {\"error\":\"unavailable
 check "... with Content-Type application/json" "application/json" \
 	"$(tr -d '\r' <"$dir/h" | sed -n 's/^Content-Type: //Ip')"
 
-echo "[  PASSED  ] $passed test(s)."
-if ((failed)); then
-	echo "[  FAILED  ] $failed test(s), listed above"
-	exit 1
-fi
+summary

@@ -12,7 +12,8 @@ done
 
 dir=$(mktemp -d /tmp/chatd-test-XXXXXX)
 chmod 0755 "$dir"
-port=$((20000 + RANDOM % 20000))
+. "$(dirname "$0")/lib.sh"
+port=$(free_port)
 user=nobody group=nogroup
 [[ $EUID -eq 0 ]] || { user=$(id -un); group=$(id -gn); }
 
@@ -33,14 +34,6 @@ spawn_args=(-s "$dir/spawn.sock" -M 0666 -F 2)
 spawn-fcgi "${spawn_args[@]}" -- "$bin" --db "host=$dir/pg dbname=chatd user=chatd" \
 	2>"$dir/spawn.log" | sed -n 's/.*PID: \([0-9]*\).*/\1/p' >"$dir/spawn.pids"
 
-passed=0 failed=0
-check() {	# check NAME EXPECTED ACTUAL
-	if [[ $3 == *"$2"* ]]; then
-		echo "[       OK ] $1"; passed=$((passed + 1))
-	else
-		echo "[  FAILED  ] $1: expected '$2' in: $3"; failed=$((failed + 1))
-	fi
-}
 fcgi() {	# fcgi METHOD PATH BODY
 	local body=$3
 	printf '%s' "$body" | REQUEST_METHOD=$1 DOCUMENT_URI=$2 \
@@ -62,9 +55,4 @@ for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null && [[ $(ps -o stat= -p "$pid")
 check "a worker stops on SIGTERM" gone "$( (kill -0 "$pid" 2>/dev/null && [[ $(ps -o stat= -p "$pid") != Z* ]]) && echo running || echo gone)"
 check "the other worker still answers" "Status: 201" "$(fcgi POST /users/add "{\"username\":\"${name}_2\"}")"
 
-if ((failed)); then
-	echo "[  PASSED  ] $passed test(s)."
-	echo "[  FAILED  ] $failed test(s), listed above"
-	exit 1
-fi
-echo "[  PASSED  ] $passed test(s)."
+summary
