@@ -13,6 +13,19 @@ static const struct route routes[ROUTE__MAX] = {
 	[ROUTE_MESSAGES_GET] = {"/messages/get", ROUTE_MESSAGES_GET, messages_get},
 };
 
+const char *router_path(const char *document_uri, const char *request_uri,
+    size_t *len)
+{
+	const char *p = document_uri;
+
+	if (p == NULL || *p == '\0')
+		p = request_uri;
+	if (p == NULL)
+		p = "";
+	*len = strcspn(p, "?");
+	return p;
+}
+
 const struct route *router_find(const char *path, size_t len)
 {
 	size_t i;

@@ -32,6 +32,13 @@ struct route {
 	handler_fn *handle;
 };
 
+/* The path to route on, from the FastCGI parameters DOCUMENT_URI and
+ * REQUEST_URI (either may be NULL): nginx's normalized DOCUMENT_URI when
+ * set, else REQUEST_URI up to any '?'. Returns a borrowed pointer into one
+ * of them (or a static ""), its length in *len. */
+const char *router_path(const char *document_uri, const char *request_uri,
+    size_t *len);
+
 /* The route for an exact path (the part of the URI before any '?'), or
  * NULL. Returns a borrowed pointer into the static table. */
 const struct route *router_find(const char *path, size_t len);

@@ -30,20 +30,6 @@ struct worker {
 	struct reply reply;
 };
 
-/* The request's path without the query: nginx's DOCUMENT_URI, else the
- * start of REQUEST_URI. Borrowed from envp; *len set. */
-static const char *request_path(FCGX_ParamArray envp, size_t *len)
-{
-	const char *p = FCGX_GetParam("DOCUMENT_URI", envp);
-
-	if (p == NULL || *p == '\0')
-		p = FCGX_GetParam("REQUEST_URI", envp);
-	if (p == NULL)
-		p = "";
-	*len = strcspn(p, "?");
-	return p;
-}
-
 /* Reads the whole body into w->body, refusing more than max_body bytes
  * whatever CONTENT_LENGTH says (a chunked body may come without it). */
 static enum api_error read_body(struct worker *w, FCGX_Request *fr)
@@ -84,7 +70,8 @@ static enum api_error serve(struct worker *w, FCGX_Request *fr)
 	json_t *root;
 	size_t len;
 
-	path = request_path(fr->envp, &len);
+	path = router_path(FCGX_GetParam("DOCUMENT_URI", fr->envp),
+	    FCGX_GetParam("REQUEST_URI", fr->envp), &len);
 	route = router_find(path, len);
 	if (route == NULL)
 		return reply_fail(r, API_NOT_FOUND, "unknown path");

@@ -49,12 +49,31 @@ static void test_length_bounds_the_match(void **state)
 	assert_null(router_find("/chats/get", 9));
 }
 
+static void test_path_source(void **state)
+{
+	size_t len;
+	const char *p;
+
+	(void)state;
+	p = router_path("/users/add", "/users/add?x=1", &len);
+	assert_int_equal(len, 10);
+	assert_memory_equal(p, "/users/add", len);
+	p = router_path(NULL, "/chats/get?a=b", &len);
+	assert_int_equal(len, 10);
+	assert_memory_equal(p, "/chats/get", len);
+	p = router_path("", "/x", &len);
+	assert_int_equal(len, 2);
+	p = router_path(NULL, NULL, &len);
+	assert_int_equal(len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_paths),
 		cmocka_unit_test(test_unknown_paths),
 		cmocka_unit_test(test_length_bounds_the_match),
+		cmocka_unit_test(test_path_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
