@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@ struct db {
 	bool stream_failed;	/* an error result was seen in the stream */
 	enum query stream_q;	/* the query being streamed */
 	bool down;		/* the last attempt failed (and was logged) */
+	int statement_timeout_ms;
 };
 
 static long long now_ms(void)
@@ -26,7 +28,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct db *db_new(const char *conninfo)
+struct db *db_new(const char *conninfo, int statement_timeout_ms)
 {
 	struct db *db = xmalloc(sizeof *db);
 
@@ -37,6 +39,7 @@ struct db *db_new(const char *conninfo)
 	db->last_try_ms = -DB_RETRY_MS;
 	db->stream_failed = false;
 	db->down = false;
+	db->statement_timeout_ms = statement_timeout_ms;
 	return db;
 }
 
@@ -68,15 +71,29 @@ static void disconnect(struct db *db)
 	}
 }
 
-/* Prepares every statement of queries.h on the new connection. */
-static bool prepare_all(PGconn *conn)
+/* Sets up a new connection: the statement timeout, then every statement
+ * of queries.h prepared. */
+static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 {
+	char set[64];
+	PGresult *res;
+	bool ok;
 	int i;
 
+	snprintf(set, sizeof set, "SET statement_timeout = %d",
+	    statement_timeout_ms);
+	res = PQexec(conn, set);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		log_error("%s: %s", set, PQresultErrorMessage(res));
+	PQclear(res);
+	if (!ok)
+		return false;
+
 	for (i = 0; i < Q__MAX; i++) {
-		PGresult *res = PQprepare(conn, queries[i].name, queries[i].sql,
+		res = PQprepare(conn, queries[i].name, queries[i].sql,
 		    queries[i].nparams, NULL);
-		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
 		if (!ok)
 			log_error("preparing %s: %s", queries[i].name,
@@ -112,7 +129,7 @@ static bool connect_now(struct db *db)
 		disconnect(db);
 		return false;
 	}
-	if (!prepare_all(db->conn)) {
+	if (!prepare_all(db->conn, db->statement_timeout_ms)) {
 		disconnect(db);
 		return false;
 	}

@@ -14,8 +14,10 @@
 struct db;
 
 /* A new handle for conninfo (a libpq conninfo string or URI; "" uses the
- * PG* environment). It does not connect yet. */
-struct db *db_new(const char *conninfo);
+ * PG* environment). Every statement on its connections is cancelled after
+ * statement_timeout_ms (0: never), which the client sees as 503. It does
+ * not connect yet. */
+struct db *db_new(const char *conninfo, int statement_timeout_ms);
 void db_free(struct db *db);
 
 /* Opens a libpq connection with chatd's defaults (connect_timeout and

@@ -126,6 +126,22 @@ int listen_open(const char *spec, mode_t mode)
 	return open_tcp(spec);
 }
 
+int listen_chown(const char *spec, uid_t uid, gid_t gid)
+{
+	struct sockaddr_un sun;
+
+	if (strncmp(spec, "unix:", 5) != 0 ||
+	    (uid == (uid_t)-1 && gid == (gid_t)-1))
+		return 0;
+	if (unix_path(spec, &sun) < 0)
+		return -1;
+	if (chown(sun.sun_path, uid, gid) < 0) {
+		log_error("listen: chown %s: %s", sun.sun_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 void listen_cleanup(const char *spec)
 {
 	struct sockaddr_un sun;

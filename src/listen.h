@@ -10,6 +10,9 @@
  * stale file from an earlier run is replaced, a live one is an error).
  * Returns the descriptor, or -1 with the reason logged. */
 int listen_open(const char *spec, mode_t mode);
+/* Gives the socket file of a unix spec to uid and gid ((uid_t)-1 or
+ * (gid_t)-1 keep that one); no-op for TCP. Returns 0 or -1 (logged). */
+int listen_chown(const char *spec, uid_t uid, gid_t gid);
 /* Removes the socket file of a unix spec (no-op for TCP). */
 void listen_cleanup(const char *spec);
 /* True when fd is a listening socket, as under spawn-fcgi on fd 0. */

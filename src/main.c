@@ -15,12 +15,16 @@
 #include "log.h"
 #include "master.h"
 #include "migrate.h"
+#include "privs.h"
 #include "worker.h"
 
 struct options {
 	const char *listen;
 	const char *db;
+	const char *user;
+	const char *socket_group;
 	long workers;
+	long statement_timeout;
 	long socket_mode;
 	long max_body;
 	long grace;
@@ -28,7 +32,8 @@ struct options {
 
 static const char usage[] =
 "usage: chatd serve [--listen unix:PATH|HOST:PORT] [--workers N] [--db CONNINFO]\n"
-"                   [--socket-mode MODE] [--max-body BYTES] [--grace SECONDS]\n"
+"                   [--user NAME] [--socket-group GROUP] [--socket-mode MODE]\n"
+"                   [--max-body BYTES] [--grace SECONDS] [--statement-timeout MS]\n"
 "                   [limits] [--verbose]\n"
 "       chatd migrate [--db CONNINFO]\n"
 "       chatd [worker] [--db CONNINFO] [--max-body BYTES] [limits]\n"
@@ -38,9 +43,14 @@ static const char usage[] =
 "  --listen SPEC       FastCGI socket to create (default unix:/run/chatd/chatd.sock)\n"
 "  --workers N         worker processes (default 4)\n"
 "  --db CONNINFO       libpq conninfo or URI; empty uses the PG* environment\n"
+"  --user NAME         started as root: bind the socket, then run as NAME\n"
+"  --socket-group GROUP  group of a unix socket (the web server's), with\n"
+"                      --socket-mode letting that group connect\n"
 "  --socket-mode MODE  octal mode of a unix socket (default 0660)\n"
 "  --max-body BYTES    largest request body (default 1048576)\n"
 "  --grace SECONDS     wait for workers on stop before SIGKILL (default 30)\n"
+"  --statement-timeout MS  cancel a query running longer (503; default 5000,\n"
+"                      0: no limit)\n"
 "  --limit-username N, --limit-chat-name N, --limit-text N\n"
 "                      limits in characters (defaults 64, 128, 4096)\n"
 "  --verbose           log debug messages\n"
@@ -50,7 +60,8 @@ static const char usage[] =
 enum {
 	OPT_LISTEN = 256, OPT_WORKERS, OPT_DB, OPT_SOCKET_MODE, OPT_MAX_BODY,
 	OPT_GRACE, OPT_LIMIT_USERNAME, OPT_LIMIT_CHAT_NAME, OPT_LIMIT_TEXT,
-	OPT_VERBOSE, OPT_HELP, OPT_VERSION
+	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_USER, OPT_SOCKET_GROUP,
+	OPT_STATEMENT_TIMEOUT
 };
 
 static const struct option longopts[] = {
@@ -63,6 +74,9 @@ static const struct option longopts[] = {
 	{"limit-username", required_argument, NULL, OPT_LIMIT_USERNAME},
 	{"limit-chat-name", required_argument, NULL, OPT_LIMIT_CHAT_NAME},
 	{"limit-text", required_argument, NULL, OPT_LIMIT_TEXT},
+	{"user", required_argument, NULL, OPT_USER},
+	{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+	{"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -90,6 +104,12 @@ static void parse(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_LISTEN: o->listen = optarg; break;
+		case OPT_USER: o->user = optarg; break;
+		case OPT_SOCKET_GROUP: o->socket_group = optarg; break;
+		case OPT_STATEMENT_TIMEOUT:
+			o->statement_timeout = number("statement-timeout",
+			    optarg, 10, 0, 24L * 3600 * 1000);
+			break;
 		case OPT_DB: o->db = optarg; break;
 		case OPT_WORKERS:
 			o->workers = number("workers", optarg, 10, 1, 1024);
@@ -169,18 +189,48 @@ static int check_schema(const struct options *o)
 	return 0;
 }
 
+/* Binds the socket, hands it to --user and --socket-group, and becomes
+ * --user. Returns the listening descriptor or -1. */
+static int open_socket(const struct options *o)
+{
+	uid_t uid;
+	gid_t gid;
+	int fd;
+
+	if (privs_lookup(o->user, o->socket_group, &uid, &gid) < 0)
+		return -1;
+	if (o->user && geteuid() != 0) {
+		log_error("--user needs chatd to be started as root");
+		return -1;
+	}
+	fd = listen_open(o->listen, (mode_t)o->socket_mode);
+	if (fd < 0)
+		return -1;
+	if (listen_chown(o->listen, uid, gid) < 0 ||
+	    (o->user && privs_drop(uid) < 0)) {
+		close(fd);
+		listen_cleanup(o->listen);
+		return -1;
+	}
+	return fd;
+}
+
 static int cmd_serve(const struct options *o)
 {
 	struct master_config mc;
 	int fd, rc;
 
-	if (check_schema(o) < 0)
-		return EXIT_FAILURE;
-	fd = listen_open(o->listen, (mode_t)o->socket_mode);
+	fd = open_socket(o);
 	if (fd < 0)
 		return EXIT_FAILURE;
+	if (check_schema(o) < 0) {
+		close(fd);
+		listen_cleanup(o->listen);
+		return EXIT_FAILURE;
+	}
 	mc.worker.listen_fd = fd;
 	mc.worker.conninfo = o->db;
+	mc.worker.statement_timeout_ms = (int)o->statement_timeout;
 	mc.worker.max_body = (size_t)o->max_body;
 	mc.workers = (int)o->workers;
 	mc.grace_seconds = (int)o->grace;
@@ -196,6 +246,7 @@ static int cmd_worker(const struct options *o)
 	struct worker_config wc = {
 		.listen_fd = STDIN_FILENO,
 		.conninfo = o->db,
+		.statement_timeout_ms = (int)o->statement_timeout,
 		.max_body = (size_t)o->max_body,
 	};
 
@@ -217,6 +268,7 @@ int main(int argc, char **argv)
 		.socket_mode = 0660,
 		.max_body = 1 << 20,
 		.grace = 30,
+		.statement_timeout = 5000,
 	};
 	const char *cmd = "worker";
 

@@ -156,7 +156,7 @@ int worker_run(const struct worker_config *cfg)
 		log_error("worker: FastCGI initialisation failed");
 		return EXIT_FAILURE;
 	}
-	w.db = db_new(cfg->conninfo);
+	w.db = db_new(cfg->conninfo, cfg->statement_timeout_ms);
 	buf_init(&w.body);
 	reply_init(&w.reply, NULL);
 	db_ready(w.db);		/* connect early; failure is retried later */

@@ -9,6 +9,7 @@ struct worker_config {
 	int listen_fd;
 	const char *conninfo;
 	size_t max_body;	/* bytes; larger bodies get 413 */
+	int statement_timeout_ms;	/* 0: none */
 };
 
 /* Serves requests until SIGTERM, SIGINT or SIGQUIT, finishing the request

@@ -24,7 +24,9 @@ check "--version" "chatd 0.1" "$("$CHATD_BIN" --version)"
 check "no socket on fd 0: usage, exit 2" "rc=2" "$("$CHATD_BIN" </dev/null 2>/dev/null; echo "rc=$?")"
 check "unknown option: exit 2" "rc=2" "$("$CHATD_BIN" serve --bogus 2>/dev/null; echo "rc=$?")"
 
-CHATD_PORT=$port CHATD_WORKERS=2 "$stack" start "$dir" >/dev/null 2>&1 ||
+# A low write rate: the rate-limit check at the end needs it, and the
+# writes before it fit in the shipped burst of 40.
+CHATD_PORT=$port CHATD_WORKERS=2 CHATD_WRITE_RATE=1r/s "$stack" start "$dir" >/dev/null 2>&1 ||
 	{ echo "[  FAILED  ] 1 test(s), listed below: stack start"; exit 1; }
 db="host=$dir/pg dbname=chatd user=chatd"
 
@@ -37,6 +39,34 @@ rc=$?
 check "serve refuses an unmigrated database" "run \`chatd migrate\`" "$out"
 check "... with exit status 1" 1 "$rc"
 check "... and leaves no socket" absent "$([[ -e $dir/behind.sock ]] && echo present || echo absent)"
+
+# Least privilege: started as root, serve binds, hands the socket over and
+# becomes --user before any request; without root, --user is refused.
+if ((EUID == 0)); then
+	"$CHATD_BIN" serve --listen "unix:$dir/priv.sock" --workers 1 --user nobody \
+		--socket-group nogroup --socket-mode 0660 --db "$db" 2>"$dir/priv.log" &
+	privpid=$!
+	for _ in $(seq 50); do [[ -S $dir/priv.sock ]] && break; sleep 0.1; done
+	sleep 0.3
+	check "--user: socket owned by the user and --socket-group, mode 0660" \
+		"nobody:nogroup 660" "$(stat -c '%U:%G %a' "$dir/priv.sock" 2>&1)"
+	check "--user: the master runs as nobody" "uid=65534" \
+		"uid=$(awk '/^Uid:/ {print $2 "/" $3 "/" $4}' "/proc/$privpid/status")"
+	worker=$(pgrep -P "$privpid" | head -n 1)
+	check "--user: its worker runs as nobody too" "uid=65534/65534/65534" \
+		"uid=$(awk '/^Uid:/ {print $2 "/" $3 "/" $4}' "/proc/$worker/status" 2>&1)"
+	if command -v cgi-fcgi >/dev/null; then
+		check "--user: the worker answers" "Status: 201" \
+			"$(body='{"username":"unprivileged"}'; printf '%s' "$body" | REQUEST_METHOD=POST \
+				DOCUMENT_URI=/users/add CONTENT_LENGTH=${#body} cgi-fcgi -bind -connect "$dir/priv.sock")"
+	fi
+	kill -TERM "$privpid"
+	wait "$privpid"
+	check "--user: stops cleanly" "rc=0" "rc=$?"
+else
+	check "--user without root is refused" "needs chatd to be started as root" \
+		"$("$CHATD_BIN" serve --listen "unix:$dir/priv.sock" --user nobody --db "$db" 2>&1)"
+fi
 
 check "API answers before the outage" "201" "$(post /users/add '{"username":"before_outage"}')"
 "$stack" pg-stop "$dir" >/dev/null 2>&1
@@ -54,6 +84,15 @@ check "nothing from the outage was stored" "0" \
 	"$("$stack" psql "$dir" -Atc "SELECT count(*) FROM users WHERE username LIKE 'during_%'")"
 check "the master lived through it" alive "$(kill -0 "$masterpid" 2>/dev/null && echo alive)"
 
+# nginx's write rate limit (the shipped limit_req, here at 1 r/s, burst 40):
+# past the burst, writes get 429 as JSON with Retry-After; reads are free.
+codes=$(for i in $(seq 60); do curl -s -o /dev/null -w '%{http_code}\n' -d '{"username":"x"}' "$url/users/add"; done | sort | uniq -c)
+check "a burst of 60 writes meets the rate limit" "429" "$codes"
+check "429 is JSON with Retry-After" "429 1 {\"error\":\"too_many_requests\"" \
+	"$(post /chats/add '{"name":"n","users":[]}')"
+codes=$(for i in $(seq 60); do curl -s -o /dev/null -w '%{http_code}\n' -d '{}' "$url/chats/get"; done | sort | uniq -c)
+check "reads are not rate-limited: 60 x 400 from chatd" "60 400" "$codes"
+
 # chatd gone, nginx still up: nginx's own 502 is JSON in the API's format.
 kill -TERM "$masterpid"
 for _ in $(seq 100); do
@@ -61,7 +100,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 check "chatd stopped: nginx answers 502 as JSON" "502 1 {\"error\":\"unavailable\"" \
-	"$(post /users/add '{"username":"nobody_home"}')"
+	"$(post /chats/get '{"user":"1"}')"
 check "... with Content-Type application/json" "application/json" \
 	"$(tr -d '\r' <"$dir/h" | sed -n 's/^Content-Type: //Ip')"
 
