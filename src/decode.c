@@ -30,8 +30,42 @@ static bool fail(char *msg, size_t msgsz, const char *fmt, ...)
 	return false;
 }
 
+/* True when v is a number jansson could not hold as an integer: a real
+ * (integers were read as reals) at or beyond 2^63 in magnitude. */
+static bool huge(const json_t *v)
+{
+	return json_is_real(v) && (json_real_value(v) >= 9223372036854775808.0
+	    || json_real_value(v) <= -9223372036854775808.0);
+}
+
+/* The id field of body whose integer is out of int64 range, so that the
+ * 400 names it; NULL when it is elsewhere. Used only on that error path:
+ * the body is parsed again with integers read as reals. */
+static const char *overflowing_field(const char *body, size_t len)
+{
+	static const char *const fields[] = {
+		"user", "chat", "author", "after", "before", "limit", "users",
+	};
+	const char *found = NULL;
+	json_t *root, *v, *e;
+	size_t i, j;
+
+	root = json_loadb(body, len, JSON_DECODE_INT_AS_REAL, NULL);
+	for (i = 0; root && !found && i < sizeof fields / sizeof *fields; i++) {
+		v = json_object_get(root, fields[i]);
+		if (huge(v))
+			found = fields[i];
+		json_array_foreach(v, j, e)
+			if (huge(e))
+				found = fields[i];
+	}
+	json_decref(root);
+	return found;
+}
+
 json_t *decode_body(const char *body, size_t len, char *msg, size_t msgsz)
 {
+	const char *field;
 	json_error_t err;
 	json_t *root;
 
@@ -53,8 +87,13 @@ json_t *decode_body(const char *body, size_t len, char *msg, size_t msgsz)
 			fail(msg, msgsz, "request body holds U+0000");
 			break;
 		case json_error_numeric_overflow:
-			fail(msg, msgsz, "a number in the request body is out "
-			    "of range");
+			field = overflowing_field(body, len);
+			if (field)
+				fail(msg, msgsz, "field '%s' is not a valid id: "
+				    "out of range", field);
+			else
+				fail(msg, msgsz, "a number in the request body "
+				    "is out of range");
 			break;
 		case json_error_stack_overflow:
 			fail(msg, msgsz, "request body is nested too deeply");

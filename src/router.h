@@ -34,8 +34,9 @@ struct route {
 
 /* The path to route on, from the FastCGI parameters DOCUMENT_URI and
  * REQUEST_URI (either may be NULL): nginx's normalized DOCUMENT_URI when
- * set, else REQUEST_URI up to any '?'. Returns a borrowed pointer into one
- * of them (or a static ""), its length in *len. */
+ * set, else REQUEST_URI up to any '?'; "" (no route) when the raw path
+ * holds an encoded slash ("%2F"), which no route has. Returns a borrowed
+ * pointer into one of them (or a static ""), its length in *len. */
 const char *router_path(const char *document_uri, const char *request_uri,
     size_t *len);
 

@@ -52,6 +52,12 @@ static void test_body(void **state)
 	assert_null(decode_body("{\"a\":\"\\ud800\"}", 14, msg, sizeof msg));
 	assert_null(decode_body("{\"a\":99999999999999999999}", 26, msg,
 	    sizeof msg));
+	assert_null(decode_body("{\"chat\":9223372036854775808}", 28, msg,
+	    sizeof msg));
+	assert_non_null(strstr(msg, "'chat'"));
+	assert_null(decode_body("{\"users\":[1,-9223372036854775809]}", 34,
+	    msg, sizeof msg));
+	assert_non_null(strstr(msg, "'users'"));
 	assert_null(decode_body("   ", 3, msg, sizeof msg));
 	json_decref(decode_body(" {} ", 4, msg, sizeof msg));
 }

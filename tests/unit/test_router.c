@@ -65,6 +65,14 @@ static void test_path_source(void **state)
 	assert_int_equal(len, 2);
 	p = router_path(NULL, NULL, &len);
 	assert_int_equal(len, 0);
+	/* nginx decodes %2F into the DOCUMENT_URI "/users/add": refused. */
+	router_path("/users/add", "/users%2Fadd", &len);
+	assert_int_equal(len, 0);
+	router_path("/users/add", "/users%2fadd?x", &len);
+	assert_int_equal(len, 0);
+	/* Only in the path: a query may hold anything. */
+	router_path("/users/add", "/users/add?next=%2F", &len);
+	assert_int_equal(len, 10);
 }
 
 int main(void)
