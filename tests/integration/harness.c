@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1056,4 +1057,632 @@ char *file_since(const char *path, long from)
 	s[got] = '\0';
 	fclose(f);
 	return s;
+}
+
+/* ---- more stack control and /proc (fault and memory tests) -------------- */
+
+int stack_script(const struct stack *st, const char *verb)
+{
+	int rc = run_stack_script(st, verb);
+
+	if (rc != 0)
+		fprintf(stderr, "harness: 'contrib/stack %s %s' failed (exit %d)\n",
+			verb, st->dir, rc);
+	return rc;
+}
+
+/* Fork `bash contrib/stack psql DIR ARGS...` in a process group of its own,
+ * stdin from /dev/null, stdout to `out_fd` (or the script log when -1),
+ * stderr to the script log.  Returns the pid, or -1. */
+static pid_t spawn_psql(const struct stack *st, const char *const *args,
+			int out_fd)
+{
+	const char *srcdir = getenv("CHATD_SRCDIR");
+	char script[PATH_MAX], log[128];
+	pid_t pid;
+
+	if (srcdir == NULL || getenv("CHATD_BIN") == NULL) {
+		fprintf(stderr, "harness: CHATD_BIN and CHATD_SRCDIR must be set\n");
+		return -1;
+	}
+	snprintf(script, sizeof(script), "%s/contrib/stack", srcdir);
+	script_log_path(st, log, sizeof(log));
+	fflush(NULL);
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	{
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int nul = open("/dev/null", O_RDONLY);
+		const char *argv[64];
+		size_t n = 0;
+
+		setpgid(0, 0);
+		if (out_fd >= 0)
+			dup2(out_fd, 1);
+		else if (fd >= 0)
+			dup2(fd, 1);
+		if (fd >= 0)
+			dup2(fd, 2);
+		if (nul >= 0)
+			dup2(nul, 0);
+		argv[n++] = "bash";
+		argv[n++] = script;
+		argv[n++] = "psql";
+		argv[n++] = st->dir;
+		while (*args != NULL && n < 63)
+			argv[n++] = *args++;
+		argv[n] = NULL;
+		execv("/bin/bash", (char *const *)argv);
+		_exit(127);
+	}
+}
+
+int stack_child_wait(pid_t pid, double seconds)
+{
+	double deadline = now_seconds() + seconds;
+	int status;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (now_seconds() > deadline) {
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return -1;
+		}
+		sleep_ms(10);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+char *stack_psql_output(const struct stack *st, const char *sql)
+{
+	const char *const args[] = { "-X", "-q", "-A", "-t", "-v",
+		"ON_ERROR_STOP=1", "-d", "chatd", "-c", sql, NULL };
+	double deadline = now_seconds() + SCRIPT_TIMEOUT_S;
+	struct buf b = { NULL, 0, 0 };
+	int fds[2], rc;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return NULL;
+	pid = spawn_psql(st, args, fds[1]);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		return NULL;
+	}
+	for (;;) {
+		struct pollfd p = { fds[0], POLLIN, 0 };
+		char chunk[65536];
+		ssize_t got;
+
+		if (now_seconds() > deadline)
+			break;
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		got = read(fds[0], chunk, sizeof(chunk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		on_body(chunk, 1, (size_t)got, &b);
+	}
+	close(fds[0]);
+	rc = stack_child_wait(pid, deadline - now_seconds() + 1);
+	if (rc != 0) {
+		fprintf(stderr, "harness: psql failed (exit %d): %s\n", rc, sql);
+		free(b.data);
+		return NULL;
+	}
+	return b.data != NULL ? b.data : strdup("");
+}
+
+pid_t stack_psql_spawn(const struct stack *st, const char *sql)
+{
+	const char *const args[] = { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+		"chatd", "-c", sql, NULL };
+
+	return spawn_psql(st, args, -1);
+}
+
+long long proc_status_value(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	size_t nl = strlen(name);
+	long long v = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, name, nl) == 0 && line[nl] == ':') {
+			v = strtoll(line + nl + 1, NULL, 10);
+			break;
+		}
+	fclose(fp);
+	return v;
+}
+
+bool proc_exited(pid_t pid)
+{
+	char path[64], *s, *p;
+	bool gone;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	s = slurp(path, NULL);
+	if (s == NULL)
+		return true;
+	p = strrchr(s, ')');
+	gone = p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+	free(s);
+	return gone;
+}
+
+int procs_with_cmdline(const char *text, pid_t *out, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int count = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[300], *s;
+		size_t len, i;
+		pid_t pid;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		pid = (pid_t)atol(e->d_name);
+		if (pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		s = slurp(path, &len);
+		if (s == NULL)
+			continue;
+		for (i = 0; i + 1 < len; i++)	/* arguments joined by spaces */
+			if (s[i] == '\0')
+				s[i] = ' ';
+		if (strstr(s, text) != NULL && !proc_exited(pid)) {
+			if (count < max)
+				out[count] = pid;
+			count++;
+		}
+		free(s);
+	}
+	closedir(d);
+	return count;
+}
+
+/* ---- raw HTTP over a socket (data-driven cases) -------------------------- */
+
+#define RAW_TIMEOUT_S 30
+
+/* The length of the head (status line and headers, with the empty line
+ * that ends them) at the start of data, or 0 if it is not complete. */
+static size_t raw_head_len(const char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (data[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && data[i + 1] == '\r' && data[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+bool header_value(const char *headers, const char *name, char *dst,
+		  size_t dstlen)
+{
+	size_t nl = strlen(name);
+	const char *line = headers;
+
+	while (line != NULL && *line != '\0') {
+		const char *end = strchr(line, '\n');
+		size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
+
+		if (len > nl && strncasecmp(line, name, nl) == 0 &&
+		    line[nl] == ':') {
+			const char *v = line + nl + 1;
+			size_t vlen = len - nl - 1;
+
+			while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+				v++;
+				vlen--;
+			}
+			while (vlen > 0 && (v[vlen - 1] == '\r' ||
+					    v[vlen - 1] == ' ' ||
+					    v[vlen - 1] == '\t'))
+				vlen--;
+			if (vlen >= dstlen)
+				vlen = dstlen - 1;
+			memcpy(dst, v, vlen);
+			dst[vlen] = '\0';
+			return true;
+		}
+		line = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* Decode the chunked body in data[0..len) into out.  1 when the last
+ * chunk and the trailer are complete, 0 when more bytes are needed, -1
+ * when the encoding is malformed. */
+static int raw_dechunk(const char *data, size_t len, struct buf *out)
+{
+	size_t pos = 0;
+
+	out->len = 0;
+	for (;;) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		unsigned long long size;
+		char *endp;
+
+		if (nl == NULL)
+			return 0;
+		errno = 0;
+		size = strtoull(data + pos, &endp, 16);
+		if (endp == data + pos || errno != 0)
+			return -1;
+		pos = (size_t)(nl - data) + 1;
+		if (size == 0) {
+			/* Trailer fields, then an empty line. */
+			for (;;) {
+				nl = memchr(data + pos, '\n', len - pos);
+				if (nl == NULL)
+					return 0;
+				if (nl == data + pos ||
+				    (nl == data + pos + 1 && data[pos] == '\r'))
+					return 1;
+				pos = (size_t)(nl - data) + 1;
+			}
+		}
+		if (size > len - pos)
+			return 0;
+		on_body((char *)data + pos, 1, (size_t)size, out);
+		pos += (size_t)size;
+		if (pos < len && data[pos] == '\r')
+			pos++;
+		if (pos >= len)
+			return 0;
+		if (data[pos] != '\n')
+			return -1;
+		pos++;
+	}
+}
+
+/* State of one response being read. */
+struct raw_read {
+	struct buf in;		/* everything received */
+	size_t start;		/* where the current response begins */
+	size_t head;		/* its head's length once complete, else 0 */
+	long status;
+	bool no_body, chunked, has_length;
+	unsigned long long length;
+	struct buf body;	/* the decoded body */
+};
+
+/* 1 when the response in r->in is complete, 0 when more bytes are needed
+ * (or the end of the connection ends it), -1 when it is malformed. */
+static int raw_parse(struct raw_read *r, bool head_request)
+{
+	const char *data;
+	size_t len;
+	char v[64];
+	int rc;
+
+	for (;;) {
+		data = r->in.data + r->start;
+		len = r->in.len - r->start;
+		if (r->head == 0) {
+			char *hdrs;
+
+			r->head = raw_head_len(data, len);
+			if (r->head == 0)
+				return 0;
+			if (sscanf(data, "HTTP/%*d.%*d %ld", &r->status) != 1)
+				return -1;
+			if (r->status >= 100 && r->status < 200) {
+				/* An interim response: the final one follows. */
+				r->start += r->head;
+				r->head = 0;
+				continue;
+			}
+			hdrs = strndup(data, r->head);
+			if (hdrs == NULL)
+				abort();
+			r->no_body = head_request || r->status == 204 ||
+				     r->status == 304;
+			r->chunked = header_value(hdrs, "Transfer-Encoding", v,
+						  sizeof(v)) &&
+				     strcasecmp(v, "chunked") == 0;
+			r->has_length = header_value(hdrs, "Content-Length", v,
+						     sizeof(v));
+			if (r->has_length)
+				r->length = strtoull(v, NULL, 10);
+			free(hdrs);
+		}
+		break;
+	}
+	data += r->head;
+	len -= r->head;
+	if (r->no_body)
+		return 1;
+	if (r->chunked) {
+		rc = raw_dechunk(data, len, &r->body);
+		return rc;
+	}
+	if (r->has_length) {
+		if (len < r->length)
+			return 0;
+		r->body.len = 0;
+		on_body((char *)data, 1, (size_t)r->length, &r->body);
+		return 1;
+	}
+	r->body.len = 0;
+	on_body((char *)data, 1, len, &r->body);
+	return 0; /* delimited by the end of the connection */
+}
+
+static int raw_connect(const struct stack *st)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)st->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+long http_raw(const struct stack *st, const char *req, size_t len,
+	      bool head, struct http_reply *out, char **headers_out)
+{
+	struct raw_read r;
+	double deadline = now_seconds() + RAW_TIMEOUT_S;
+	size_t sent = 0;
+	bool eof = false, sending = true;
+	int fd, done = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	if (headers_out != NULL)
+		*headers_out = NULL;
+	fd = raw_connect(st);
+	if (fd < 0) {
+		snprintf(out->error, sizeof(out->error), "connect to port %d: %s",
+			 st->port, strerror(errno));
+		return 0;
+	}
+	while (done == 0 && !eof) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		double left = deadline - now_seconds();
+		ssize_t n;
+
+		if (left <= 0) {
+			snprintf(out->error, sizeof(out->error),
+				 "no complete response within %d s (%zu of %zu "
+				 "request bytes sent)", RAW_TIMEOUT_S, sent, len);
+			break;
+		}
+		if (sending && sent < len)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, (int)(left * 1000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if ((p.revents & POLLOUT) && sending) {
+			n = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+			else if (n < 0 && errno != EAGAIN && errno != EINTR)
+				sending = false; /* the peer has stopped reading */
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			char chunk[65536];
+
+			n = recv(fd, chunk, sizeof(chunk), 0);
+			if (n > 0) {
+				on_body(chunk, 1, (size_t)n, &r.in);
+				done = raw_parse(&r, head);
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				eof = true;
+			}
+		}
+	}
+	close(fd);
+	if (done == 0 && eof && r.head != 0 && !r.chunked && !r.has_length)
+		done = 1; /* a body that the end of the connection delimits */
+	if (done == 1) {
+		const char *h = r.in.data + r.start;
+		const char *eol = memchr(h, '\n', r.head);
+		size_t hl = eol != NULL ? (size_t)(eol - h) + 1 : 0;
+
+		out->status = r.status;
+		if (headers_out != NULL) {
+			*headers_out = strndup(h + hl, r.head - hl);
+			if (*headers_out == NULL)
+				abort();
+		}
+		{
+			char *hdrs = strndup(h + hl, r.head - hl);
+
+			if (hdrs == NULL)
+				abort();
+			header_value(hdrs, "Content-Type", out->content_type,
+				     sizeof(out->content_type));
+			header_value(hdrs, "Allow", out->allow,
+				     sizeof(out->allow));
+			header_value(hdrs, "Retry-After", out->retry_after,
+				     sizeof(out->retry_after));
+			free(hdrs);
+		}
+	} else if (out->error[0] == '\0') {
+		snprintf(out->error, sizeof(out->error), "%s after %zu bytes "
+			 "of response", done < 0 ? "malformed response" :
+			 "connection closed before a complete response",
+			 r.in.len);
+	}
+	if (r.body.data == NULL) {
+		r.body.data = calloc(1, 1);
+		if (r.body.data == NULL)
+			abort();
+	}
+	out->body = r.body.data;
+	out->body_len = r.body.len;
+	if (out->status != 0 && out->body_len > 0)
+		out->json = json_loadb(out->body, out->body_len,
+				       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+				       NULL);
+	free(r.in.data);
+	return out->status;
+}
+
+/* ---- a persistent psql session ------------------------------------------ */
+
+/* What psql echoes after each statement, to find where its output ends. */
+#define PSQL_MARK "@@chatd-psql-done@@"
+
+int psql_open(const struct stack *st, struct psql_session *ps)
+{
+	const char *srcdir = getenv("CHATD_SRCDIR");
+	char script[PATH_MAX];
+	int in[2], out[2];
+	pid_t pid;
+
+	ps->pid = -1;
+	ps->to_fd = ps->from_fd = -1;
+	if (srcdir == NULL)
+		return -1;
+	snprintf(script, sizeof(script), "%s/contrib/stack", srcdir);
+	if (pipe(in) != 0)
+		return -1;
+	if (pipe(out) != 0) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	/* psql must not hold our ends, or it would never see end of input. */
+	fcntl(in[1], F_SETFD, FD_CLOEXEC);
+	fcntl(out[0], F_SETFD, FD_CLOEXEC);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl("/bin/bash", "bash", script, "psql", st->dir, "-X", "-A",
+		      "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", "chatd",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (pid < 0) {
+		close(in[1]);
+		close(out[0]);
+		return -1;
+	}
+	ps->pid = pid;
+	ps->to_fd = in[1];
+	ps->from_fd = out[0];
+	return 0;
+}
+
+void psql_close(struct psql_session *ps)
+{
+	if (ps->to_fd >= 0)
+		close(ps->to_fd);	/* end of input: psql exits */
+	if (ps->from_fd >= 0)
+		close(ps->from_fd);
+	if (ps->pid > 0)
+		while (waitpid(ps->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	ps->pid = -1;
+	ps->to_fd = ps->from_fd = -1;
+}
+
+int psql_query(struct psql_session *ps, const char *sql, char *out,
+	       size_t outsz)
+{
+	static const char mark[] = PSQL_MARK "\n";
+	const size_t ml = sizeof(mark) - 1;
+	double deadline = now_seconds() + SCRIPT_TIMEOUT_S;
+	struct buf b = { NULL, 0, 0 };
+	size_t len = strlen(sql), off = 0;
+	char *cmd, *end = NULL;
+	int rc = -1;
+
+	if (ps->to_fd < 0)
+		return -1;
+	/* The statement, then \echo of the mark on a line of its own. */
+	cmd = malloc(len + sizeof(PSQL_MARK) + 16);
+	if (cmd == NULL)
+		abort();
+	len = (size_t)sprintf(cmd, "%s;\n\\echo %s\n", sql, PSQL_MARK);
+	while (off < len) {
+		ssize_t n = write(ps->to_fd, cmd + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(cmd);
+	while (off == len && now_seconds() < deadline) {
+		struct pollfd p = { ps->from_fd, POLLIN, 0 };
+		char chunk[4096];
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(ps->from_fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* psql exited: the statement failed */
+		on_body(chunk, 1, (size_t)n, &b);
+		/* Done when the output ends with the mark on a line of its own
+		 * (every row before it ends with a newline). */
+		if (b.len >= ml && strcmp(b.data + b.len - ml, mark) == 0 &&
+		    (b.len == ml || b.data[b.len - ml - 1] == '\n')) {
+			end = b.data + b.len - ml;
+			break;
+		}
+	}
+	if (end != NULL) {
+		if (end > b.data)
+			end--;	/* the newline that ends the last row */
+		if ((size_t)(end - b.data) < outsz) {
+			memcpy(out, b.data, (size_t)(end - b.data));
+			out[end - b.data] = '\0';
+			rc = 0;
+		}
+	} else {
+		psql_close(ps);
+	}
+	free(b.data);
+	return rc;
 }

@@ -192,4 +192,68 @@ json_t *must_messages(const char *chat);
 /* chats/get of a user, must answer 200 with an array (new ref). */
 json_t *must_chats(const char *user);
 
+/* ---- raw HTTP and a persistent psql (main thread) ----------------------- */
+
+/*
+ * Send `len` bytes of `req` as they are over a new TCP connection to the
+ * stack's nginx and read one response (1xx interim responses are skipped;
+ * the body is delimited by Content-Length, chunked encoding or the end of
+ * the connection; a response to HEAD, a 204 and a 304 have none).  Fills
+ * `out` like http_request (body de-chunked, json parsed when it is JSON);
+ * when headers_out is not NULL it receives a new string with the
+ * response's header lines, status line excluded (caller frees).  A peer
+ * that stops reading early (nginx answering 413) is not an error: sending
+ * stops and the response is read.  Returns out->status, 0 on failure with
+ * the reason in out->error.
+ */
+long http_raw(const struct stack *st, const char *req, size_t len,
+	      bool head, struct http_reply *out, char **headers_out);
+/* Copy the value of header `name` (case-insensitive; the first of several)
+ * from a header block of http_raw into dst, trimmed.  False if absent. */
+bool header_value(const char *headers, const char *name, char *dst,
+		  size_t dstlen);
+
+/* One psql process on the stack's database, kept open so that many small
+ * queries cost no process start each (`contrib/stack psql DIR -XAtq`). */
+struct psql_session {
+	pid_t pid;
+	int to_fd;	/* psql's stdin */
+	int from_fd;	/* psql's stdout */
+};
+/* 0 on success, -1 if psql could not be started. */
+int psql_open(const struct stack *st, struct psql_session *ps);
+/* Run one SQL statement and copy its unaligned, tuples-only output (rows
+ * separated by '\n', no trailing newline) into out.  0 on success; -1 when
+ * the statement failed (psql's message went to stderr; the session is
+ * closed) or the output did not fit. */
+int psql_query(struct psql_session *ps, const char *sql, char *out,
+	       size_t outsz);
+void psql_close(struct psql_session *ps);
+
+/* ---- more stack control and /proc (main thread) ----------------------- */
+
+/* Run `contrib/stack VERB DIR` (pg-stop, pg-kill, pg-start, ...) and return
+ * its exit status, or -1; a failure is reported on stderr. */
+int stack_script(const struct stack *st, const char *verb);
+/* Run one SQL command with psql on the chatd database; returns what it
+ * printed, unaligned and without headers (-A -t: one line per row, fields
+ * separated by '|'), as a new string, or NULL when psql failed. */
+char *stack_psql_output(const struct stack *st, const char *sql);
+/* Start psql with one SQL command on the chatd database in the background,
+ * in a process group of its own, output to the script log.  Returns its pid
+ * (reap it with stack_child_wait), or -1. */
+pid_t stack_psql_spawn(const struct stack *st, const char *sql);
+/* Wait up to `seconds` for a child started by stack_psql_spawn, then kill
+ * its process group.  Its exit status, or -1 if it was killed or failed. */
+int stack_child_wait(pid_t pid, double seconds);
+/* Live (non-zombie) processes whose command line, arguments joined by
+ * spaces, contains `text` (the caller excepted): up to `max` into `out`;
+ * returns how many there are in total. */
+int procs_with_cmdline(const char *text, pid_t *out, int max);
+/* True once `pid` has exited (gone, or a zombie). */
+bool proc_exited(pid_t pid);
+/* The number of a "Name:  value" line of /proc/PID/status (VmRSS and the
+ * like are in kB), or -1. */
+long long proc_status_value(pid_t pid, const char *name);
+
 #endif

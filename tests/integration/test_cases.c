@@ -1,0 +1,872 @@
+/*
+ * test_cases.c - the catalogue of tests/cases/ against the real stack.
+ *
+ * Every folder of the catalogue is one cmocka test named after it: its
+ * `request` is sent byte for byte to nginx over a TCP socket, and the
+ * response must be what its `expected` says.  Around every request the
+ * database is fingerprinted, so a refused request that changed anything
+ * fails.  The format of a case is described in tests/cases/README.
+ *
+ * Environment, besides the harness's (CHATD_BIN, CHATD_SRCDIR, ...):
+ *   CHATD_CASES_DIR  the catalogue (default $CHATD_SRCDIR/tests/cases)
+ *   CHATD_CASES      a shell pattern: run only the cases whose name matches
+ */
+#include "harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* One line that changes when any row of the API's tables is added, removed
+ * or changed in a way a request could cause. */
+#define FINGERPRINT_SQL \
+	"SELECT concat_ws(' ', " \
+	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM users), " \
+	"(SELECT md5(coalesce(string_agg(id || '=' || username, ',' " \
+	"ORDER BY id), '')) FROM users), " \
+	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM chats), " \
+	"(SELECT md5(coalesce(string_agg(id || '=' || name || '=' || " \
+	"coalesce(last_message_at::text, '-'), ',' ORDER BY id), '')) " \
+	"FROM chats), " \
+	"(SELECT md5(coalesce(string_agg(chat_id || ':' || user_id, ',' " \
+	"ORDER BY chat_id, user_id), '')) FROM chat_members), " \
+	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM messages))"
+
+#define MAX_HEADERS 8
+#define MAX_CONTAINS 8
+#define EXCERPT 200
+
+/* A growing byte string; out of memory aborts, as in the harness. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void sb_add(struct sbuf *b, const void *src, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		if (b->p == NULL)
+			abort();
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, src, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n
+						       : sizeof(tmp) - 1);
+}
+
+/* Read a whole file into a new sbuf; false if it cannot be read. */
+static bool read_file(const char *path, struct sbuf *out)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (f == NULL)
+		return false;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		sb_add(out, chunk, n);
+	fclose(f);
+	if (out->p == NULL)
+		sb_add(out, "", 0);
+	return true;
+}
+
+/* ---- the fixtures the placeholders name ---------------------------------- */
+
+static struct {
+	char user[ID_LEN], user2[ID_LEN], outsider[ID_LEN], chat[ID_LEN];
+	char username[128], chatname[128];
+} fx;
+
+static struct psql_session db;
+static char cases_dir[PATH_MAX];
+
+/* Per case: everything a placeholder may stand for. */
+struct vars {
+	char uniq[16];
+	const struct sbuf *gen;	/* NULL when the case has no `gen` */
+};
+
+/* A fresh 12-character [0-9a-z] string. */
+static void make_uniq(char *buf, size_t n)
+{
+	static unsigned long counter;
+	unsigned long salt = ((unsigned long)getpid() ^
+			      (unsigned long)time(NULL)) & 0xfffffUL;
+
+	snprintf(buf, n, "q%05lx%06lx", salt, ++counter & 0xffffffUL);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Append src[0..n) to out with the placeholders replaced.  @LEN@ is kept
+ * as it is (the caller fills it in once the body is known).  Text between
+ * two '@' that is not a placeholder is copied unchanged.  False with a
+ * message in err when an @X:...@ holds something other than hex pairs or
+ * @GEN@ is used without a gen file.
+ */
+static bool expand(const char *src, size_t n, const struct vars *v,
+		   struct sbuf *out, char *err, size_t errsz)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *at = memchr(src + i, '@', n - i);
+		const char *end;
+		size_t nl;
+
+		if (at == NULL) {
+			sb_add(out, src + i, n - i);
+			break;
+		}
+		sb_add(out, src + i, (size_t)(at - (src + i)));
+		i = (size_t)(at - src);
+		end = memchr(at + 1, '@', n - i - 1);
+		nl = end != NULL ? (size_t)(end - at - 1) : 0;
+#define IS(name) (nl == sizeof(name) - 1 && memcmp(at + 1, name, nl) == 0)
+		if (end == NULL) {
+			sb_add(out, at, 1);
+			i++;
+			continue;
+		}
+		if (IS("USER"))
+			sb_str(out, fx.user);
+		else if (IS("USER2"))
+			sb_str(out, fx.user2);
+		else if (IS("OUTSIDER"))
+			sb_str(out, fx.outsider);
+		else if (IS("CHAT"))
+			sb_str(out, fx.chat);
+		else if (IS("USERNAME"))
+			sb_str(out, fx.username);
+		else if (IS("CHATNAME"))
+			sb_str(out, fx.chatname);
+		else if (IS("UNIQ"))
+			sb_str(out, v->uniq);
+		else if (IS("CRLF"))
+			sb_str(out, "\r\n");
+		else if (IS("LEN"))
+			sb_str(out, "@LEN@");
+		else if (IS("GEN")) {
+			if (v->gen == NULL) {
+				snprintf(err, errsz, "@GEN@ used but the case "
+					 "has no gen file");
+				return false;
+			}
+			sb_add(out, v->gen->p, v->gen->len);
+		} else if (nl >= 2 && at[1] == 'X' && at[2] == ':') {
+			size_t k;
+
+			if (nl == 2 || (nl - 2) % 2 != 0) {
+				snprintf(err, errsz, "@X:...@ needs hex pairs");
+				return false;
+			}
+			for (k = 3; k < nl + 1; k += 2) {
+				int hi = hexval(at[k]), lo = hexval(at[k + 1]);
+				unsigned char byte;
+
+				if (hi < 0 || lo < 0) {
+					snprintf(err, errsz, "bad hex in "
+						 "@X:%.*s@", (int)nl - 2,
+						 at + 3);
+					return false;
+				}
+				byte = (unsigned char)(hi * 16 + lo);
+				sb_add(out, &byte, 1);
+			}
+		} else {
+			/* Not a placeholder: the '@' is literal text. */
+			sb_add(out, at, 1);
+			i++;
+			continue;
+		}
+#undef IS
+		i = (size_t)(end - src) + 1;
+	}
+	return true;
+}
+
+/* ---- gen: the value of @GEN@ ------------------------------------------ */
+
+/* Replace b by its chunked transfer coding in chunks of `size` bytes. */
+static void to_chunked(struct sbuf *b, size_t size)
+{
+	struct sbuf c = { NULL, 0, 0 };
+	size_t off;
+
+	for (off = 0; off < b->len; off += size) {
+		size_t n = b->len - off < size ? b->len - off : size;
+
+		sb_printf(&c, "%zx\r\n", n);
+		sb_add(&c, b->p + off, n);
+		sb_str(&c, "\r\n");
+	}
+	sb_str(&c, "0\r\n\r\n");
+	free(b->p);
+	*b = c;
+}
+
+/* A decimal count at *p followed by one space; advances *p past it. */
+static bool take_count(const char **p, unsigned long long *out)
+{
+	char *endp;
+
+	errno = 0;
+	*out = strtoull(*p, &endp, 10);
+	if (endp == *p || errno != 0 || *endp != ' ')
+		return false;
+	*p = endp + 1;
+	return true;
+}
+
+/* Apply one gen directive, line[0..len) (not empty, not a comment), to
+ * out.  False with a message in err when it cannot be read or applied. */
+static bool gen_line(const char *line, size_t len, const struct vars *v,
+		     struct sbuf *out, char *err, size_t errsz)
+{
+	const char *arg = memchr(line, ' ', len), *p;
+	size_t wl = arg != NULL ? (size_t)(arg - line) : len;
+	unsigned long long count = 0, start = 0, k;
+	struct sbuf text = { NULL, 0, 0 };
+	bool ok;
+
+#define WORD(w) (wl == sizeof(w) - 1 && memcmp(line, w, wl) == 0)
+	p = arg != NULL ? arg + 1 : line + len;
+	if (WORD("chunked")) {
+		if (sscanf(p, "%llu", &count) != 1 || count == 0)
+			return false;
+		to_chunked(out, (size_t)count);
+		return true;
+	}
+	if (WORD("repeat") || WORD("pad"))
+		ok = take_count(&p, &count);
+	else if (WORD("seq"))
+		ok = take_count(&p, &count) && take_count(&p, &start);
+	else
+		ok = WORD("text");
+	if (!ok)
+		return false;
+	sb_add(&text, "", 0);
+	if (!expand(p, (size_t)(line + len - p), v, &text, err, errsz)) {
+		free(text.p);
+		return false;
+	}
+	if (WORD("text")) {
+		sb_add(out, text.p, text.len);
+	} else if (WORD("repeat")) {
+		for (k = 0; k < count; k++)
+			sb_add(out, text.p, text.len);
+	} else if (WORD("pad")) {
+		while (out->len < count && text.len > 0)
+			sb_add(out, text.p, text.len);
+		if (out->len != count) {
+			snprintf(err, errsz, "pad cannot reach exactly %llu "
+				 "bytes", count);
+			ok = false;
+		}
+	} else {	/* seq */
+		for (k = 0; k < count; k++) {
+			size_t j;
+
+			for (j = 0; j < text.len; j++) {
+				if (text.p[j] == '#')
+					sb_printf(out, "%llu", start + k);
+				else
+					sb_add(out, text.p + j, 1);
+			}
+		}
+	}
+#undef WORD
+	free(text.p);
+	return ok;
+}
+
+/* Interpret the lines of a gen file (see tests/cases/README) into out. */
+static bool run_gen(const struct sbuf *spec, const struct vars *v,
+		    struct sbuf *out, char *err, size_t errsz)
+{
+	const char *line = spec->p, *stop = spec->p + spec->len;
+	struct vars plain = *v;
+	int lineno = 0;
+
+	plain.gen = NULL;	/* a gen file cannot use @GEN@ itself */
+	memset(out, 0, sizeof(*out));
+	sb_add(out, "", 0);
+	for (; line < stop; line = line + strcspn(line, "\n") + 1) {
+		size_t len = strcspn(line, "\n");
+		char why[256] = "";
+
+		lineno++;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (!gen_line(line, len, &plain, out, why, sizeof(why))) {
+			snprintf(err, errsz, "gen line %d: %s%s'%.*s'", lineno,
+				 why, why[0] ? " in " : "cannot read ",
+				 (int)(len > 60 ? 60 : len), line);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- expected ------------------------------------------------------------ */
+
+enum db_rule { DB_DEFAULT, DB_CHANGED, DB_UNCHANGED, DB_ANY };
+
+struct expect {
+	long status;
+	char code[64];			/* "" when no error body is expected */
+	struct {
+		char name[64];
+		char value[256];	/* "" means: present, any value */
+	} hdr[MAX_HEADERS];
+	int nhdr;
+	char contains[MAX_CONTAINS][256];
+	int ncontains;
+	enum db_rule db;
+};
+
+static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
+			   size_t errsz)
+{
+	char *copy = strndup(f->p, f->len), *save = NULL, *line;
+	bool have_status = false, ok = true;
+
+	if (copy == NULL)
+		abort();
+	memset(e, 0, sizeof(*e));
+	for (line = strtok_r(copy, "\n", &save); line != NULL && ok;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t len = strlen(line);
+		char *colon;
+
+		while (len > 0 && (line[len - 1] == '\r' ||
+				   line[len - 1] == ' '))
+			line[--len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (!have_status) {
+			char code[64] = "";
+			int n = sscanf(line, "%ld %63s", &e->status, code);
+
+			if (n < 1 || e->status < 100 || e->status > 599) {
+				snprintf(err, errsz, "expected: first line "
+					 "must be 'STATUS [code]': '%s'", line);
+				ok = false;
+			}
+			snprintf(e->code, sizeof(e->code), "%s", code);
+			have_status = true;
+		} else if (line[0] == '~' && line[1] == ' ') {
+			if (e->ncontains == MAX_CONTAINS) {
+				snprintf(err, errsz, "expected: too many '~'");
+				ok = false;
+			} else {
+				snprintf(e->contains[e->ncontains++], 256,
+					 "%s", line + 2);
+			}
+		} else if (strncmp(line, "db:", 3) == 0) {
+			const char *w = line + 3 + strspn(line + 3, " ");
+
+			if (strcmp(w, "changed") == 0)
+				e->db = DB_CHANGED;
+			else if (strcmp(w, "unchanged") == 0)
+				e->db = DB_UNCHANGED;
+			else if (strcmp(w, "any") == 0)
+				e->db = DB_ANY;
+			else {
+				snprintf(err, errsz, "expected: bad '%s'", line);
+				ok = false;
+			}
+		} else if ((colon = strchr(line, ':')) != NULL &&
+			   e->nhdr < MAX_HEADERS) {
+			const char *val = colon + 1 + strspn(colon + 1, " \t");
+
+			*colon = '\0';
+			snprintf(e->hdr[e->nhdr].name, 64, "%s", line);
+			snprintf(e->hdr[e->nhdr].value, 256, "%s", val);
+			e->nhdr++;
+		} else {
+			snprintf(err, errsz, "expected: cannot read '%s'", line);
+			ok = false;
+		}
+	}
+	if (ok && !have_status) {
+		snprintf(err, errsz, "expected: no status line");
+		ok = false;
+	}
+	free(copy);
+	return ok;
+}
+
+/* ---- building the request ------------------------------------------------ */
+
+/*
+ * The request of a case, ready to send: the head's lines end in CRLF, the
+ * final newline of the file is dropped, placeholders are replaced and
+ * @LEN@ becomes the body's length.  *is_head is set for a HEAD request.
+ */
+static bool build_request(const struct sbuf *file, const struct vars *v,
+			  struct sbuf *out, bool *is_head, char *err,
+			  size_t errsz)
+{
+	struct sbuf head = { NULL, 0, 0 }, body = { NULL, 0, 0 };
+	const char *p = file->p, *stop = file->p + file->len, *at;
+	size_t blen;
+	bool ok = true;
+	char num[32];
+
+	memset(out, 0, sizeof(*out));
+	*is_head = file->len >= 5 && memcmp(file->p, "HEAD ", 5) == 0;
+	/* The head: every line up to and including the first empty one. */
+	for (;;) {
+		const char *eol = memchr(p, '\n', (size_t)(stop - p));
+		size_t len;
+
+		if (eol == NULL) {
+			snprintf(err, errsz, "request: no empty line ends "
+				 "the head");
+			ok = false;
+			break;
+		}
+		len = (size_t)(eol - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		ok = expand(p, len, v, &head, err, errsz);
+		sb_str(&head, "\r\n");
+		p = eol + 1;
+		if (len == 0 || !ok)
+			break;
+	}
+	if (ok) {
+		blen = (size_t)(stop - p);
+		if (blen > 0 && p[blen - 1] == '\n') {
+			blen--;
+			if (blen > 0 && p[blen - 1] == '\r')
+				blen--;
+		}
+		sb_add(&body, "", 0);
+		ok = expand(p, blen, v, &body, err, errsz);
+	}
+	if (ok) {
+		/* @LEN@ is only ever in the head. */
+		snprintf(num, sizeof(num), "%zu", body.len);
+		p = head.p;
+		while ((at = strstr(p, "@LEN@")) != NULL) {
+			sb_add(out, p, (size_t)(at - p));
+			sb_str(out, num);
+			p = at + 5;
+		}
+		sb_str(out, p);
+		sb_add(out, body.p, body.len);
+	}
+	free(head.p);
+	free(body.p);
+	return ok;
+}
+
+/* ---- running one case ------------------------------------------------------ */
+
+struct tcase {
+	char name[256];
+	char dir[PATH_MAX + 300];
+};
+
+/* Printable excerpt of data into b. */
+static void excerpt(struct sbuf *b, const char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && i < EXCERPT; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (c == '\r')
+			sb_str(b, "\\r");
+		else if (c == '\n')
+			sb_str(b, "\\n");
+		else if (c >= 0x20 && c < 0x7f)
+			sb_add(b, &data[i], 1);
+		else
+			sb_printf(b, "\\x%02x", c);
+	}
+	if (i < len)
+		sb_printf(b, "... (%zu bytes)", len);
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/* Append the last bytes the servers logged since the given offsets. */
+static void server_logs(struct sbuf *b, const long *from)
+{
+	static const char *const names[] = { "chatd.log", "nginx-error.log" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		char path[PATH_MAX], *s;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", the_stack.dir, names[i]);
+		s = file_since(path, from[i]);
+		len = strlen(s);
+		sb_printf(b, "\n  %s during the case:\n", names[i]);
+		sb_str(b, len > 2000 ? s + len - 2000 : s);
+		free(s);
+	}
+}
+
+/* The checks of a response against expected; problems are appended to p. */
+static void check_response(const struct expect *e, const struct http_reply *r,
+			   const char *hdrs, bool is_head, struct sbuf *p)
+{
+	const char *err, *msg;
+	int i;
+
+	if (r->status != e->status)
+		sb_printf(p, "\n  status %ld, expected %ld", r->status,
+			  e->status);
+	for (i = 0; i < e->nhdr; i++) {
+		char got[256];
+
+		if (hdrs == NULL || !header_value(hdrs, e->hdr[i].name, got,
+						  sizeof(got)))
+			sb_printf(p, "\n  header %s is missing", e->hdr[i].name);
+		else if (e->hdr[i].value[0] != '\0' &&
+			 strcmp(got, e->hdr[i].value) != 0)
+			sb_printf(p, "\n  header %s is '%s', expected '%s'",
+				  e->hdr[i].name, got, e->hdr[i].value);
+	}
+	if (is_head || r->status == 0)
+		return;
+	if (!is_json_content_type(r->content_type))
+		sb_printf(p, "\n  Content-Type is '%s', expected "
+			  "application/json", r->content_type);
+	if (e->code[0] != '\0') {
+		err = json_string_value(json_object_get(r->json, "error"));
+		msg = json_string_value(json_object_get(r->json, "message"));
+		if (!json_is_object(r->json))
+			sb_str(p, "\n  the body is not a JSON object");
+		else if (err == NULL || strcmp(err, e->code) != 0)
+			sb_printf(p, "\n  \"error\" is %s%s%s, expected \"%s\"",
+				  err ? "\"" : "", err ? err : "missing",
+				  err ? "\"" : "", e->code);
+		if (json_is_object(r->json) && (msg == NULL || msg[0] == '\0'))
+			sb_str(p, "\n  \"message\" is missing or empty");
+		for (i = 0; i < e->ncontains && msg != NULL; i++)
+			if (!contains_ci(msg, e->contains[i]))
+				sb_printf(p, "\n  \"message\" does not mention "
+					  "'%s'", e->contains[i]);
+	} else if (e->status == 201) {
+		const char *id = json_string_value(json_object_get(r->json,
+								   "id"));
+
+		if (!json_is_object(r->json) || !is_canonical_id(id))
+			sb_str(p, "\n  expected a body {\"id\": \"<id>\"}");
+	} else if (e->status == 200 && !json_is_array(r->json)) {
+		sb_str(p, "\n  expected a JSON array");
+	}
+}
+
+/* print_error one line at a time: cmocka cuts a message at 1 KiB. */
+static void print_lines(const char *s)
+{
+	while (*s != '\0') {
+		size_t n = strcspn(s, "\n");
+		size_t k = n > 900 ? 900 : n;
+
+		print_error("%.*s\n", (int)k, s);
+		s += k;
+		if (k == n && *s == '\n')
+			s++;
+	}
+}
+
+static void run_case(void **state)
+{
+	const struct tcase *c = *state;
+	struct sbuf req_file, exp_file, gen_file, gen = { NULL, 0, 0 };
+	struct sbuf req = { NULL, 0, 0 }, problems = { NULL, 0, 0 };
+	struct http_reply r;
+	struct expect e;
+	struct vars v;
+	char path[PATH_MAX + 320], err[512] = "", before[512], after[512];
+	char *hdrs = NULL;
+	long logs_at[2];
+	bool is_head = false, have_gen, ok;
+	enum db_rule rule;
+
+	memset(&r, 0, sizeof(r));
+	make_uniq(v.uniq, sizeof(v.uniq));
+	v.gen = NULL;
+	snprintf(path, sizeof(path), "%s/request", c->dir);
+	ok = read_file(path, &req_file);
+	snprintf(path, sizeof(path), "%s/expected", c->dir);
+	ok = read_file(path, &exp_file) && ok;
+	snprintf(path, sizeof(path), "%s/gen", c->dir);
+	have_gen = read_file(path, &gen_file);
+	if (!ok)
+		snprintf(err, sizeof(err), "the case needs the files request "
+			 "and expected");
+	if (ok)
+		ok = parse_expected(&exp_file, &e, err, sizeof(err));
+	if (ok && have_gen) {
+		ok = run_gen(&gen_file, &v, &gen, err, sizeof(err));
+		v.gen = &gen;
+	}
+	if (ok)
+		ok = build_request(&req_file, &v, &req, &is_head, err,
+				   sizeof(err));
+	if (ok && psql_query(&db, FINGERPRINT_SQL, before, sizeof(before)) != 0) {
+		snprintf(err, sizeof(err), "the database fingerprint failed");
+		ok = false;
+	}
+	if (ok) {
+		snprintf(path, sizeof(path), "%s/chatd.log", the_stack.dir);
+		logs_at[0] = file_size(path);
+		snprintf(path, sizeof(path), "%s/nginx-error.log",
+			 the_stack.dir);
+		logs_at[1] = file_size(path);
+		http_raw(&the_stack, req.p, req.len, is_head, &r, &hdrs);
+		if (psql_query(&db, FINGERPRINT_SQL, after, sizeof(after)) != 0)
+			sb_str(&problems, "\n  the database fingerprint failed "
+			       "after the request");
+		else {
+			rule = e.db;
+			if (rule == DB_DEFAULT)
+				rule = e.status == 201 ? DB_CHANGED
+						       : DB_UNCHANGED;
+			if (rule == DB_UNCHANGED && strcmp(before, after) != 0)
+				sb_printf(&problems, "\n  the database changed:"
+					  "\n    before %s\n    after  %s",
+					  before, after);
+			if (rule == DB_CHANGED && strcmp(before, after) == 0)
+				sb_str(&problems, "\n  the database did not "
+				       "change");
+		}
+		if (r.status == 0)
+			sb_printf(&problems, "\n  no response: %s", r.error);
+		check_response(&e, &r, hdrs, is_head, &problems);
+	}
+	if (!ok)
+		sb_printf(&problems, "\n  bad case: %s", err);
+	if (problems.len > 0) {
+		struct sbuf m = { NULL, 0, 0 };
+
+		sb_printf(&m, "case %s:", c->name);
+		sb_add(&m, problems.p, problems.len);
+		if (req.len > 0) {
+			sb_str(&m, "\n  request: ");
+			excerpt(&m, req.p, req.len);
+		}
+		if (r.status != 0 || r.body_len > 0) {
+			sb_printf(&m, "\n  got %ld, Content-Type '%s', body: ",
+				  r.status, r.content_type);
+			excerpt(&m, r.body, r.body_len);
+		}
+		if (ok && (r.status == 0 || r.status >= 500))
+			server_logs(&m, logs_at);
+		print_lines(m.p);
+		free(m.p);
+	}
+	http_reply_free(&r);
+	free(hdrs);
+	free(req_file.p);
+	free(exp_file.p);
+	if (have_gen)
+		free(gen_file.p);
+	free(gen.p);
+	free(req.p);
+	if (problems.len > 0) {
+		free(problems.p);
+		snprintf(path, sizeof(path), "%s/expected", c->dir);
+		_fail(path, 1);
+	}
+}
+
+/* ---- the catalogue and its stack ------------------------------------------ */
+
+static int group_setup(void **state)
+{
+	const char *users[2];
+	char fp[512], name2[128], name3[128];
+
+	(void)state;
+	if (stack_start(&the_stack) != 0)
+		return -1;
+	if (psql_open(&the_stack, &db) != 0 ||
+	    psql_query(&db, FINGERPRINT_SQL, fp, sizeof(fp)) != 0) {
+		fprintf(stderr, "test_cases: psql on the stack failed\n");
+		return -1;
+	}
+	uniq_name(fx.username, sizeof(fx.username), "case_user");
+	uniq_name(fx.chatname, sizeof(fx.chatname), "case_chat");
+	uniq_name(name2, sizeof(name2), "case_user2");
+	uniq_name(name3, sizeof(name3), "case_outsider");
+	if (api_user_add(fx.username, fx.user) != 201 ||
+	    api_user_add(name2, fx.user2) != 201 ||
+	    api_user_add(name3, fx.outsider) != 201) {
+		fprintf(stderr, "test_cases: cannot create the fixture users\n");
+		return -1;
+	}
+	users[0] = fx.user;
+	users[1] = fx.user2;
+	if (api_chat_add(fx.chatname, users, 2, fx.chat) != 201 ||
+	    api_message_add(fx.chat, fx.user, "first", NULL, NULL) != 201) {
+		fprintf(stderr, "test_cases: cannot create the fixture chat\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	psql_close(&db);
+	stack_destroy(&the_stack);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct tcase *)a)->name,
+		      ((const struct tcase *)b)->name);
+}
+
+/* The case folders of dir, sorted by name; NULL if dir cannot be read. */
+static struct tcase *list_cases(const char *dir, const char *pattern,
+				size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *ent;
+	struct tcase *cases = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (d == NULL)
+		return NULL;
+	while ((ent = readdir(d)) != NULL) {
+		char probe[PATH_MAX + 300];
+
+		if (ent->d_name[0] == '.')
+			continue;
+		snprintf(probe, sizeof(probe), "%s/%s/expected", dir,
+			 ent->d_name);
+		if (access(probe, F_OK) != 0) {
+			snprintf(probe, sizeof(probe), "%s/%s/request", dir,
+				 ent->d_name);
+			if (access(probe, F_OK) != 0)
+				continue;	/* README and other files */
+		}
+		if (pattern != NULL && fnmatch(pattern, ent->d_name, 0) != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			cases = realloc(cases, cap * sizeof(*cases));
+			if (cases == NULL)
+				abort();
+		}
+		snprintf(cases[*n].name, sizeof(cases[*n].name), "%s",
+			 ent->d_name);
+		snprintf(cases[*n].dir, sizeof(cases[*n].dir), "%s/%s", dir,
+			 ent->d_name);
+		(*n)++;
+	}
+	closedir(d);
+	if (*n > 0)
+		qsort(cases, *n, sizeof(*cases), by_name);
+	return cases != NULL ? cases : calloc(1, sizeof(*cases));
+}
+
+int main(void)
+{
+	const char *dir = getenv("CHATD_CASES_DIR");
+	const char *srcdir = getenv("CHATD_SRCDIR");
+	struct CMUnitTest *tests;
+	struct tcase *cases;
+	size_t n, i;
+	int rc;
+
+	if (dir != NULL && dir[0] != '\0')
+		snprintf(cases_dir, sizeof(cases_dir), "%s", dir);
+	else if (srcdir != NULL)
+		snprintf(cases_dir, sizeof(cases_dir), "%s/tests/cases",
+			 srcdir);
+	else {
+		fprintf(stderr, "test_cases: set CHATD_SRCDIR (or "
+			"CHATD_CASES_DIR)\n");
+		return 1;
+	}
+	cases = list_cases(cases_dir, getenv("CHATD_CASES"), &n);
+	if (cases == NULL || n == 0) {
+		fprintf(stderr, "test_cases: no cases in %s\n", cases_dir);
+		free(cases);
+		return 1;
+	}
+	tests = calloc(n, sizeof(*tests));
+	if (tests == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		tests[i].name = cases[i].name;
+		tests[i].test_func = run_case;
+		tests[i].initial_state = &cases[i];
+	}
+	rc = _cmocka_run_group_tests("cases", tests, n, group_setup,
+				     group_teardown);
+	free(tests);
+	free(cases);
+	return rc;
+}
