@@ -1,0 +1,105 @@
+/* fuzz_path — the FastCGI parameters a worker routes on, through
+ * router_path() and router_find().
+ *
+ * Input: one flag byte (bit 0: DOCUMENT_URI absent, bit 1: REQUEST_URI
+ * absent), then DOCUMENT_URI, a NUL, REQUEST_URI (up to its own NUL, as a
+ * FastCGI parameter is a C string); without a NUL, REQUEST_URI is "".
+ * Each parameter is a heap copy of exactly its size, so AddressSanitizer
+ * sees any read past it.
+ *
+ * Invariants: router_path() picks DOCUMENT_URI when present and not
+ * empty, else REQUEST_URI, else ""; the length it gives ends at the first
+ * '?' or the end of the string. router_find() answers the one route whose
+ * path is exactly those bytes, or NULL; on the raw input (not a C string)
+ * as well. */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "router.h"
+
+/* The API's paths (API.md), in the order of enum route_id. */
+static const char *const api_paths[ROUTE__MAX] = {
+	"/users/add", "/chats/add", "/messages/add", "/chats/get",
+	"/messages/get",
+};
+
+static char *copy(const uint8_t *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s == NULL)
+		abort();
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* The route for exactly path[0..len), by the reference table. */
+static int ref_route(const char *path, size_t len)
+{
+	int i;
+
+	for (i = 0; i < ROUTE__MAX; i++)
+		if (len == strlen(api_paths[i]) &&
+		    memcmp(path, api_paths[i], len) == 0)
+			return i;
+	return -1;
+}
+
+static void check_find(const char *path, size_t len)
+{
+	const struct route *r = router_find(path, len);
+	int want = ref_route(path, len);
+
+	if (want < 0) {
+		FUZZ_CHECK(r == NULL, "'%.*s' routed to %s", (int)len, path,
+		    r->path);
+		return;
+	}
+	FUZZ_CHECK(r != NULL, "'%s' not routed", api_paths[want]);
+	FUZZ_CHECK((int)r->id == want && strcmp(r->path, api_paths[want]) == 0,
+	    "'%s' routed to %s (id %d)", api_paths[want], r->path, (int)r->id);
+	FUZZ_CHECK(r->handle != NULL, "route %s without a handler", r->path);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *nul;
+	char *doc, *req;
+	const char *path, *want;
+	size_t len, doclen;
+
+	if (size == 0)
+		return 0;
+	nul = memchr(data + 1, '\0', size - 1);
+	doclen = nul ? (size_t)(nul - data - 1) : size - 1;
+	doc = data[0] & 1 ? NULL : copy(data + 1, doclen);
+	req = data[0] & 2 ? NULL :
+	    nul ? copy(nul + 1, size - 1 - doclen - 1) : copy(data, 0);
+
+	path = router_path(doc, req, &len);
+	if (doc != NULL && doc[0] != '\0')
+		want = doc;
+	else
+		want = req;
+	if (want != NULL)
+		FUZZ_CHECK(path == want, "path from the wrong parameter");
+	else
+		FUZZ_CHECK(path != NULL && path[0] == '\0',
+		    "a path from no parameter");
+	FUZZ_CHECK(len <= strlen(path), "length %zu past the end", len);
+	FUZZ_CHECK(memchr(path, '?', len) == NULL, "a '?' in the path");
+	FUZZ_CHECK(path[len] == '\0' || path[len] == '?',
+	    "path cut at byte %zu, '%c'", len, path[len]);
+	check_find(path, len);
+
+	check_find((const char *)data + 1, size - 1);
+	free(doc);
+	free(req);
+	return 0;
+}
