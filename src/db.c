@@ -105,6 +105,14 @@ static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 	return true;
 }
 
+/* PostgreSQL's notices and warnings ("terminating connection due to
+ * administrator command", ...) go to chatd's log, not bare to stderr. */
+static void log_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_warn("database: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static bool connect_now(struct db *db)
 {
 	int version;
@@ -119,6 +127,7 @@ static bool connect_now(struct db *db)
 		disconnect(db);
 		return false;
 	}
+	PQsetNoticeProcessor(db->conn, log_notice, NULL);
 	version = migrate_current(db->conn);
 	if (version != migrate_latest()) {
 		if (!db->down)
@@ -149,30 +158,31 @@ bool db_ready(struct db *db)
 }
 
 /* Maps a failed result to the API's error, dropping a broken connection.
- * SQLSTATE class 08 (connection exception) and the 57P0x shutdown codes
- * mean the server is going or gone: the client may retry. */
+ * A result without SQLSTATE (or none at all) is libpq's own report of a
+ * lost connection, which PQstatus() may not show yet; SQLSTATE class 08
+ * (connection exception) and the 57P0x shutdown codes say the server is
+ * going or gone. All of those are worth a retry: 503. */
 static enum api_error classify(struct db *db, const PGresult *res,
     enum query q)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
 	    : NULL;
 
-	if (PQstatus(db->conn) != CONNECTION_OK ||
-	    (state && (strncmp(state, "08", 2) == 0 ||
-	    strncmp(state, "57P0", 4) == 0))) {
+	if (state == NULL || PQstatus(db->conn) != CONNECTION_OK ||
+	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0) {
 		log_warn("database connection lost during %s: %s",
 		    queries[q].name, PQerrorMessage(db->conn));
 		disconnect(db);
 		return API_UNAVAILABLE;
 	}
-	if (state && (strcmp(state, "57014") == 0 ||
-	    strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
+	if (strcmp(state, "57014") == 0 || strcmp(state, "40001") == 0 ||
+	    strcmp(state, "40P01") == 0) {
 		log_warn("%s: %s", queries[q].name,
 		    PQresultErrorMessage(res));
 		return API_UNAVAILABLE;	/* timeout or conflict: retryable */
 	}
 	log_error("%s failed: %s", queries[q].name,
-	    res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+	    PQresultErrorMessage(res));
 	return API_INTERNAL;
 }
 

@@ -228,6 +228,7 @@ static int cmd_serve(const struct options *o)
 		listen_cleanup(o->listen);
 		return EXIT_FAILURE;
 	}
+	mc.listen = o->listen;
 	mc.worker.listen_fd = fd;
 	mc.worker.conninfo = o->db;
 	mc.worker.statement_timeout_ms = (int)o->statement_timeout;
@@ -235,9 +236,8 @@ static int cmd_serve(const struct options *o)
 	mc.workers = (int)o->workers;
 	mc.grace_seconds = (int)o->grace;
 	log_info("listening on %s", o->listen);
-	rc = master_run(&mc);
+	rc = master_run(&mc);	/* it removed the socket's path already */
 	close(fd);
-	listen_cleanup(o->listen);
 	return rc;
 }
 

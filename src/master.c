@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "listen.h"
 #include "log.h"
 #include "master.h"
 
@@ -117,6 +118,9 @@ static void describe(int status, char *out, size_t n)
 static void begin_stop(struct master *m, int exit_status)
 {
 	if (!m->stopping) {
+		/* nginx then fails new requests at once (502) instead of
+		 * queueing them behind the drain. */
+		listen_cleanup(m->cfg->listen);
 		m->stopping = true;
 		m->stop_started_ms = now_ms();
 		m->last_term_ms = 0;

@@ -1,6 +1,7 @@
 /* The pre-fork master: owns the listening socket, keeps N workers running,
  * and is the only process that acts on operator signals.
- *   SIGTERM, SIGINT  graceful stop: workers finish the request in hand
+ *   SIGTERM, SIGINT  graceful stop: workers finish the request in hand;
+ *                    new connections are refused at once
  *   SIGHUP           rolling restart: each worker is replaced in turn
  * A worker that dies is respawned, with backoff when it dies young; after
  * too many deaths in a short window the master stops and exits 1. */
@@ -11,6 +12,8 @@
 
 struct master_config {
 	struct worker_config worker;
+	const char *listen;	/* its spec: a unix socket's path is removed
+				   as soon as a stop begins */
 	int workers;
 	int grace_seconds;	/* before SIGKILL on stop */
 };
