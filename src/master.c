@@ -16,6 +16,19 @@
 #include "log.h"
 #include "master.h"
 
+/* In a sanitizer build (configure --enable-sanitizers), workers run the
+ * leak check themselves before _exit(). */
+#if defined(__SANITIZE_ADDRESS__)
+#define CHATD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHATD_ASAN 1
+#endif
+#endif
+#ifdef CHATD_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define YOUNG_MS 1000		/* a worker dying younger backs off */
@@ -79,6 +92,7 @@ static pid_t spawn(struct master *m, struct child *c)
 	if (pid == 0) {
 		struct sigaction sa;
 		sigset_t none;
+		int rc;
 
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = SIG_DFL;
@@ -86,7 +100,11 @@ static pid_t spawn(struct master *m, struct child *c)
 		sigaction(SIGHUP, &sa, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		_exit(worker_run(&m->cfg->worker));
+		rc = worker_run(&m->cfg->worker);
+#ifdef CHATD_ASAN
+		__lsan_do_leak_check();	/* _exit() skips the check at exit */
+#endif
+		_exit(rc);
 	}
 	c->pid = pid;
 	c->started_ms = now_ms();

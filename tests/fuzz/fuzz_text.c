@@ -10,8 +10,9 @@
  * reference of ref.c; json_out_string() of well-formed UTF-8 parses back
  * (jansson) to the same bytes, NULs included; id_parse() accepts exactly
  * the canonical ids and id_format() writes them back byte for byte;
- * timefmt_pg() agrees with gmtime_r(); pgbin reads arrays as their layout
- * says and never past them. */
+ * timefmt_pg() agrees with gmtime_r() and json_out_time() writes it as a
+ * JSON string; pgbin reads arrays as their layout says and never past
+ * them. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -125,6 +126,8 @@ static void check_time(int64_t pg_usec)
 {
 	int64_t q = pg_usec / 1000000, r = pg_usec % 1000000;
 	char got[TIMEFMT_LEN + 1], want[64];
+	json_t *back;
+	struct buf b;
 	time_t t;
 	struct tm tm;
 	long long year;
@@ -149,6 +152,14 @@ static void check_time(int64_t pg_usec)
 	FUZZ_CHECK(n == TIMEFMT_LEN && strcmp(got, want) == 0,
 	    "%" PRId64 ": '%.*s', reference '%s'", pg_usec, TIMEFMT_LEN, got,
 	    want);
+	buf_init(&b);
+	json_out_time(&b, pg_usec);
+	back = json_loadb(b.data, b.len, JSON_DECODE_ANY, NULL);
+	FUZZ_CHECK(json_is_string(back) &&
+	    strcmp(json_string_value(back), want) == 0, "json_out_time %s",
+	    b.data);
+	json_decref(back);
+	buf_free(&b);
 }
 
 static uint64_t be(const unsigned char *p, int n)

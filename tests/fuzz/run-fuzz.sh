@@ -5,13 +5,14 @@
 #
 # Per target NAME, under OUTDIR:
 #   corpus/NAME/      the corpus; kept from run to run, new inputs land here
-#   case-seeds/NAME/  seeds made from SRCDIR/tests/cases (case-seeds.sh),
+#   case-seeds/NAME/  seeds made from SRCDIR/tests/cases (case-seeds.pl),
 #                     read along with the committed SRCDIR/tests/fuzz/seeds/NAME
 #   logs/NAME.log     libFuzzer's output
 #   artifacts/NAME-*  the input of a finding (crash, leak, timeout, broken
 #                     invariant), to replay with: TARGET ARTIFACT
-#   results           one line per target: PASS|FAIL NAME seconds runs exec/s
-#                     corpus-files coverage
+#   results           one line per target: PASS|FAIL NAME, seconds, runs,
+#                     exec/s, corpus files and bytes, coverage (edges
+#                     reached of those instrumented, libFuzzer's features)
 # SRCDIR/tests/fuzz/NAME.dict, when present, is the target's dictionary.
 # FUZZ_ARGS adds libFuzzer options (e.g. FUZZ_ARGS=-jobs=2).
 #
@@ -33,7 +34,11 @@ case $seconds in
 esac
 
 mkdir -p "$out/logs" "$out/artifacts" "$out/corpus" || exit 1
-sh "$src/tests/fuzz/case-seeds.sh" "$src" "$out/case-seeds" || exit 1
+if command -v perl >/dev/null 2>&1; then
+	perl "$src/tests/fuzz/case-seeds.pl" "$src/tests/cases" "$out/case-seeds" || exit 1
+else
+	echo "run-fuzz: no perl: seeds from tests/cases left out"
+fi
 : >"$out/results"
 
 # stat NAME LOG — the value of libFuzzer's final statistic NAME.
@@ -66,20 +71,24 @@ for target in "$@"; do
 	runs=$(stat number_of_executed_units "$log")
 	speed=$(stat average_exec_per_sec "$log")
 	cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n 1)
+	ft=${cov##* }
+	cov=${cov#cov: }
+	cov=${cov%% *}
 	secs=$(printf '%s\n' "$done_line" | sed -n 's/.* in \([0-9]*\) second.*/\1/p')
+	edges=$(sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' "$log" | head -n 1)
 	files=$(find "$corpus" -type f | wc -l)
-	bytes=$(du -sk "$corpus" | cut -f1)
+	bytes=$(find "$corpus" -type f -exec cat {} + | wc -c)
 	if [ "$rc" -eq 0 ] && [ -n "$done_line" ]; then
 		result=PASS
 	else
 		result=FAIL
 		failed=$((failed + 1))
 	fi
-	printf '%s %s %ss %s runs %s exec/s corpus %s files (%s KiB) %s\n' \
+	printf '%s %s %ss %s runs %s exec/s corpus %s files %s bytes coverage %s/%s edges %s features\n' \
 		"$result" "$name" "${secs:-?}" "${runs:-?}" "${speed:-?}" \
-		"$files" "$bytes" "${cov:-cov: ?}" >>"$out/results"
+		"$files" "$bytes" "${cov:-?}" "${edges:-?}" "${ft:-?}" >>"$out/results"
 	if [ "$result" = PASS ]; then
-		echo "fuzz: $name: $done_line; ${speed:-?} exec/s; corpus $files files; ${cov:-cov: ?}"
+		echo "fuzz: $name: $done_line; ${speed:-?} exec/s; corpus $files files; coverage ${cov:-?}/${edges:-?} edges, ${ft:-?} features"
 		continue
 	fi
 	echo "fuzz: $name FAILED (libFuzzer exit $rc); the end of $log:"
