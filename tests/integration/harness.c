@@ -545,10 +545,15 @@ int stack_start(struct stack *st)
 {
 	const char *w = getenv("CHATD_WORKERS");
 
+	return stack_start_workers(st, (w != NULL && atoi(w) > 0) ? atoi(w) : 4);
+}
+
+int stack_start_workers(struct stack *st, int workers)
+{
 	memset(st, 0, sizeof(*st));
 	pthread_once(&curl_once, curl_setup);
 	signal(SIGPIPE, SIG_IGN);
-	st->workers = (w != NULL && atoi(w) > 0) ? atoi(w) : 4;
+	st->workers = workers;
 	st->port = free_loopback_port();
 	if (st->port <= 0) {
 		fprintf(stderr, "harness: no free loopback port\n");

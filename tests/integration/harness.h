@@ -73,6 +73,8 @@ int stack_group_teardown(void **state);
 /* Create a fresh directory and start a stack in it.  0 on success; on
  * failure the stack's logs are printed to stderr and -1 is returned. */
 int stack_start(struct stack *st);
+/* The same with a given worker count instead of CHATD_WORKERS. */
+int stack_start_workers(struct stack *st, int workers);
 /* Stop every server of the stack; the directory stays.  0 on success. */
 int stack_stop(struct stack *st);
 /* Stop, then start again on the same directory (data must survive). */

@@ -36,7 +36,7 @@
 
 #include <cmocka.h>
 
-#define FAULT_WORKERS "4"
+#define FAULT_WORKERS 4
 #define MAX_WORKERS 64
 #define LOAD_THREADS 8
 #define LOAD_CHATS 4
@@ -73,20 +73,8 @@ static struct load_config base;	/* chats and authors for every load */
 
 static int group_setup(void **state)
 {
-	const char *old = getenv("CHATD_WORKERS");
-	char *saved = old != NULL ? strdup(old) : NULL;
-	int rc;
-
 	(void)state;
-	setenv("CHATD_WORKERS", FAULT_WORKERS, 1);
-	rc = stack_start(&the_stack);
-	if (saved != NULL) {
-		setenv("CHATD_WORKERS", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("CHATD_WORKERS");
-	}
-	return rc == 0 ? 0 : -1;
+	return stack_start_workers(&the_stack, FAULT_WORKERS) == 0 ? 0 : -1;
 }
 
 /* ---- helpers --------------------------------------------------------------- */

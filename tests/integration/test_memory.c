@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#define MEMORY_WORKERS "1"
+#define MEMORY_WORKERS 1
 #define CLIENT_THREADS 4
 #define WARMUP_REQUESTS 10000L
 #define TOTAL_REQUESTS 200000L
@@ -36,20 +36,8 @@
 
 static int group_setup(void **state)
 {
-	const char *old = getenv("CHATD_WORKERS");
-	char *saved = old != NULL ? strdup(old) : NULL;
-	int rc;
-
 	(void)state;
-	setenv("CHATD_WORKERS", MEMORY_WORKERS, 1);
-	rc = stack_start(&the_stack);
-	if (saved != NULL) {
-		setenv("CHATD_WORKERS", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("CHATD_WORKERS");
-	}
-	return rc == 0 ? 0 : -1;
+	return stack_start_workers(&the_stack, MEMORY_WORKERS) == 0 ? 0 : -1;
 }
 
 /* ---- the data the requests refer to --------------------------------------- */

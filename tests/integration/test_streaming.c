@@ -30,7 +30,7 @@
 
 #include <cmocka.h>
 
-#define STREAM_WORKERS "2"
+#define STREAM_WORKERS 2
 #define MAX_WORKERS 16
 #define BIG_ROWS 300000L
 /* The response must be at least this big for the memory bound to mean
@@ -54,20 +54,8 @@ static char big_chat[ID_LEN], big_author[ID_LEN];
 
 static int group_setup(void **state)
 {
-	const char *old = getenv("CHATD_WORKERS");
-	char *saved = old != NULL ? strdup(old) : NULL;
-	int rc;
-
 	(void)state;
-	setenv("CHATD_WORKERS", STREAM_WORKERS, 1);
-	rc = stack_start(&the_stack);
-	if (saved != NULL) {
-		setenv("CHATD_WORKERS", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("CHATD_WORKERS");
-	}
-	return rc == 0 ? 0 : -1;
+	return stack_start_workers(&the_stack, STREAM_WORKERS) == 0 ? 0 : -1;
 }
 
 
