@@ -1197,14 +1197,14 @@ pid_t stack_psql_spawn(const struct stack *st, const char *sql)
 	return spawn_psql(st, args, -1);
 }
 
-long long proc_status_value(pid_t pid, const char *name)
+long long proc_value(pid_t pid, const char *file, const char *name)
 {
 	char path[64], line[256];
 	size_t nl = strlen(name);
 	long long v = -1;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
 	fp = fopen(path, "r");
 	if (fp == NULL)
 		return -1;
@@ -1217,19 +1217,38 @@ long long proc_status_value(pid_t pid, const char *name)
 	return v;
 }
 
-bool proc_exited(pid_t pid)
+char proc_state(pid_t pid)
 {
-	char path[64], *s, *p;
-	bool gone;
+	char path[64], buf[512], *p;
+	FILE *fp;
+	size_t n;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	s = slurp(path, NULL);
-	if (s == NULL)
-		return true;
-	p = strrchr(s, ')');
-	gone = p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
-	free(s);
-	return gone;
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' ? p[2] : 0;
+}
+
+bool proc_exited(pid_t pid)
+{
+	char st = proc_state(pid);
+
+	return st == 0 || st == 'Z' || st == 'X';
+}
+
+bool pid_in(pid_t p, const pid_t *set, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == p)
+			return true;
+	return false;
 }
 
 int procs_with_cmdline(const char *text, pid_t *out, int max)

@@ -252,10 +252,16 @@ int stack_child_wait(pid_t pid, double seconds);
  * spaces, contains `text` (the caller excepted): up to `max` into `out`;
  * returns how many there are in total. */
 int procs_with_cmdline(const char *text, pid_t *out, int max);
-/* True once `pid` has exited (gone, or a zombie). */
+/* The process state letter of /proc/PID/stat ('R', 'S', 'T', 'Z', ...),
+ * or 0 when it is gone. */
+char proc_state(pid_t pid);
+/* True once `pid` has exited (gone, or a zombie: orphans are not always
+ * reaped promptly). */
 bool proc_exited(pid_t pid);
-/* The number of a "Name:  value" line of /proc/PID/status (VmRSS and the
- * like are in kB), or -1. */
-long long proc_status_value(pid_t pid, const char *name);
+/* The number of a "Name:  value" line of /proc/PID/FILE ("status": VmRSS
+ * and the like, in kB; "io": wchar ...), or -1. */
+long long proc_value(pid_t pid, const char *file, const char *name);
+/* True when p is one of set[0..n). */
+bool pid_in(pid_t p, const pid_t *set, int n);
 
 #endif

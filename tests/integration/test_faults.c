@@ -77,18 +77,6 @@ static int group_setup(void **state)
 	return stack_start_workers(&the_stack, FAULT_WORKERS) == 0 ? 0 : -1;
 }
 
-/* ---- helpers --------------------------------------------------------------- */
-
-static bool pid_in(pid_t p, const pid_t *set, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (set[i] == p)
-			return true;
-	return false;
-}
-
 /* The master's workers, once there are as many as the stack runs. */
 static int workers_now(pid_t master, pid_t *out)
 {

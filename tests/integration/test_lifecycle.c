@@ -20,36 +20,6 @@
  * request in hand first). */
 #define RELOAD_WITHIN_S 60.0
 
-
-
-static bool pid_in(pid_t p, const pid_t *set, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (set[i] == p)
-			return true;
-	return false;
-}
-
-/* True once `pid` has exited (a zombie or gone). */
-static bool pid_dead(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return true;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
-}
-
 static void print_pids(const char *what, const pid_t *p, int n)
 {
 	int i;
@@ -206,9 +176,9 @@ static void test_killed_worker_is_replaced(void **state)
 		 * No server can prevent that, so requests start once it is dead.
 		 */
 		deadline = now_seconds() + RESPAWN_WITHIN_S;
-		while (!pid_dead(victim) && now_seconds() < deadline)
+		while (!proc_exited(victim) && now_seconds() < deadline)
 			sleep_ms(5);
-		assert_true(pid_dead(victim));
+		assert_true(proc_exited(victim));
 		/* The other workers keep answering meanwhile. */
 		if (n > 1)
 			api_works(chat, a, 3);
@@ -523,7 +493,7 @@ static void test_crash_loop_stops_master(void **state)
 	deadline = t0 + CRASH_LOOP_WITHIN_S;
 	assert_int_equal(kill(w[0], SIGKILL), 0);
 	kills = 1;
-	while (!pid_dead(master) && now_seconds() < deadline &&
+	while (!proc_exited(master) && now_seconds() < deadline &&
 	       nseen < (int)(sizeof(seen) / sizeof(seen[0]))) {
 		pid_t now[MAX_WORKERS];
 		int m = proc_children(master, now, MAX_WORKERS);
@@ -544,9 +514,9 @@ static void test_crash_loop_stops_master(void **state)
 	}
 	/* The master and every worker it ever had are gone. */
 	for (;;) {
-		gone = pid_dead(master);
+		gone = proc_exited(master);
 		for (i = 0; i < nseen; i++)
-			gone = gone && pid_dead(seen[i]);
+			gone = gone && proc_exited(seen[i]);
 		if (gone || now_seconds() > deadline)
 			break;
 		sleep_ms(20);
@@ -554,11 +524,11 @@ static void test_crash_loop_stops_master(void **state)
 	took = now_seconds() - t0;
 	print_message("%d workers killed, %d respawns seen; after %.1f s the "
 		      "master is %s\n", kills, respawns, took,
-		      pid_dead(master) ? "gone" : "still running");
+		      proc_exited(master) ? "gone" : "still running");
 	tail = file_since(log, log_from);
 	if (!gone || strstr(tail, "crash loop") == NULL)
 		fprintf(stderr, "chatd.log since the first kill:\n%s\n", tail);
-	if (!pid_dead(master))
+	if (!proc_exited(master))
 		fail_msg_at("master %ld still running %.0f s after the first of "
 			    "%d kills", (long)master, took, kills);
 	if (!gone)

@@ -387,11 +387,11 @@ struct sizes {
 
 static void read_sizes(pid_t pid, struct sizes *s)
 {
-	s->rss = proc_status_value(pid, "VmRSS");
-	s->anon = proc_status_value(pid, "RssAnon");
-	s->file = proc_status_value(pid, "RssFile");
-	s->hwm = proc_status_value(pid, "VmHWM");
-	s->data = proc_status_value(pid, "VmData");
+	s->rss = proc_value(pid, "status", "VmRSS");
+	s->anon = proc_value(pid, "status", "RssAnon");
+	s->file = proc_value(pid, "status", "RssFile");
+	s->hwm = proc_value(pid, "status", "VmHWM");
+	s->data = proc_value(pid, "status", "VmData");
 	if (s->rss <= 0)
 		fail_msg_at("cannot read /proc/%ld/status", (long)pid);
 }

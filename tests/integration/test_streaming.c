@@ -390,26 +390,6 @@ static void check_complete(const struct fetch *f, const char *what)
 /* ---- /proc ------------------------------------------------------------------ */
 
 /* The value of a "Name:   value" line of /proc/PID/FILE, or -1. */
-static long long proc_value(pid_t pid, const char *file, const char *name)
-{
-	char path[64], line[256];
-	size_t nl = strlen(name);
-	long long v = -1;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
-	fp = fopen(path, "r");
-	if (fp == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, name, nl) == 0 && line[nl] == ':') {
-			v = strtoll(line + nl + 1, NULL, 10);
-			break;
-		}
-	fclose(fp);
-	return v;
-}
-
 /* Bytes the process has written (to sockets and files alike). */
 static long long proc_wchar(pid_t pid)
 {
@@ -437,32 +417,6 @@ static bool reset_peak_rss(pid_t pid)
 }
 
 /* The process state letter of /proc/PID/stat, or 0 when it is gone. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	fp = fopen(path, "r");
-	if (fp == NULL)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' ? p[2] : 0;
-}
-
-/* True once `pid` has exited (a zombie counts: orphans are not always
- * reaped promptly). */
-static bool pid_dead(pid_t pid)
-{
-	char st = proc_state(pid);
-
-	return st == 0 || st == 'Z' || st == 'X';
-}
-
 /* The master's workers, once there are as many as the stack runs. */
 static int stack_workers(pid_t master, pid_t *out)
 {
@@ -551,7 +505,7 @@ static void test_big_chat_streams_in_constant_memory(void **state)
 		fail_msg_at("the response is %zu bytes; the test needs more than "
 			    "%ld to mean anything", bytes, BIG_MIN_BYTES);
 	/* The same process served it start to end. */
-	assert_false(pid_dead(w[at]));
+	assert_false(proc_exited(w[at]));
 	assert_true(rss1 > 0 && hwm1 > 0);
 	if (rss1 - rss0[at] >= RSS_GROWTH_MAX_KB ||
 	    hwm1 - rss0[at] >= RSS_GROWTH_MAX_KB)
@@ -624,7 +578,7 @@ static void test_stop_finishes_stream_in_flight(void **state)
 		for (;;) {
 			others_gone = true;
 			for (i = 0; i < n; i++)
-				if (i != at && !pid_dead(w[i]))
+				if (i != at && !proc_exited(w[i]))
 					others_gone = false;
 			if (others_gone || now_seconds() > deadline)
 				break;
@@ -632,7 +586,7 @@ static void test_stop_finishes_stream_in_flight(void **state)
 		}
 		while (now_seconds() < t_term + HOLD_MS / 1000.0)
 			sleep_ms(10);
-		master_waited = !pid_dead(master) && proc_state(w[at]) == 'T';
+		master_waited = !proc_exited(master) && proc_state(w[at]) == 'T';
 		snprintf(held, sizeof(held), "worker %ld held %.2f s, %lld bytes "
 			 "written when stopped", (long)w[at],
 			 now_seconds() - t_term, written_at_stop);
@@ -646,10 +600,10 @@ static void test_stop_finishes_stream_in_flight(void **state)
 	 */
 	deadline = t_term + GRACE_S + WAIT_S;
 	for (;;) {
-		bool all = pid_dead(master);
+		bool all = proc_exited(master);
 
 		for (i = 0; i < n; i++)
-			all = all && pid_dead(w[i]);
+			all = all && proc_exited(w[i]);
 		if (all || now_seconds() > deadline)
 			break;
 		sleep_ms(10);
@@ -677,11 +631,11 @@ static void test_stop_finishes_stream_in_flight(void **state)
 		fail_msg_at("worker had written %lld of %zu bytes when stopped: "
 			    "not in flight", written_at_stop, bytes);
 	fetch_free(&f);
-	if (!pid_dead(master))
+	if (!proc_exited(master))
 		fail_msg_at("master %ld still running %.0f s after SIGTERM",
 			    (long)master, stop_s);
 	for (i = 0; i < n; i++)
-		if (!pid_dead(w[i]))
+		if (!proc_exited(w[i]))
 			fail_msg_at("worker %ld still running %.0f s after "
 				    "SIGTERM", (long)w[i], stop_s);
 	/* Everything left by itself, within the grace period: nothing was
