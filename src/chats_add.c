@@ -6,7 +6,6 @@
 #include "decode.h"
 #include "handlers.h"
 #include "id.h"
-#include "json_out.h"
 #include "pgbin.h"
 #include "reply.h"
 
@@ -44,10 +43,7 @@ enum api_error chats_add(struct db *db, const union request *req,
 	if (res == NULL)
 		return reply_db_error(r, err);
 	if (!PQgetisnull(res, 0, 0)) {
-		buf_puts(&r->body, "{\"id\":");
-		json_out_id(&r->body, pgbin_int8(PQgetvalue(res, 0, 0)));
-		buf_puts(&r->body, "}\n");
-		r->status = 201;
+		reply_created(r, pgbin_int8(PQgetvalue(res, 0, 0)));
 	} else if (!PQgetisnull(res, 0, 1)) {
 		char id[21];
 

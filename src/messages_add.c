@@ -7,7 +7,6 @@
 #include "decode.h"
 #include "handlers.h"
 #include "id.h"
-#include "json_out.h"
 #include "pgbin.h"
 #include "reply.h"
 
@@ -39,10 +38,7 @@ enum api_error messages_add(struct db *db, const union request *req,
 	switch (outcome) {
 	case OUTCOME_CREATED:
 	case OUTCOME_REPLAYED:
-		buf_puts(&r->body, "{\"id\":");
-		json_out_id(&r->body, pgbin_int8(PQgetvalue(res, 0, 1)));
-		buf_puts(&r->body, "}\n");
-		r->status = 201;
+		reply_created(r, pgbin_int8(PQgetvalue(res, 0, 1)));
 		err = API_OK;
 		break;
 	case OUTCOME_NO_CHAT:

@@ -42,6 +42,14 @@ enum api_error reply_fail(struct reply *r, enum api_error e,
 	return e;
 }
 
+void reply_created(struct reply *r, int64_t id)
+{
+	buf_puts(&r->body, "{\"id\":");
+	json_out_id(&r->body, id);
+	buf_puts(&r->body, "}\n");
+	r->status = 201;
+}
+
 enum api_error reply_db_error(struct reply *r, enum api_error e)
 {
 	if (e == API_UNAVAILABLE)

@@ -6,6 +6,7 @@
 #define CHATD_REPLY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <fcgiapp.h>
 
@@ -33,6 +34,9 @@ void reply_reset(struct reply *r, FCGX_Stream *out);
  * handler can `return reply_fail(r, API_NOT_FOUND, "chat %s ...", id);`. */
 enum api_error reply_fail(struct reply *r, enum api_error e,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The success of a create endpoint: 201 {"id": "<id>"}. */
+void reply_created(struct reply *r, int64_t id);
 
 /* reply_fail() for an error of db.h (API_UNAVAILABLE or API_INTERNAL),
  * with a message that tells the client what it can do. */

@@ -4,7 +4,6 @@
 #include "db.h"
 #include "decode.h"
 #include "handlers.h"
-#include "json_out.h"
 #include "pgbin.h"
 #include "reply.h"
 
@@ -23,10 +22,7 @@ enum api_error users_add(struct db *db, const union request *req,
 		PQclear(res);
 		return reply_fail(r, API_CONFLICT, "username is already taken");
 	}
-	buf_puts(&r->body, "{\"id\":");
-	json_out_id(&r->body, pgbin_int8(PQgetvalue(res, 0, 0)));
-	buf_puts(&r->body, "}\n");
+	reply_created(r, pgbin_int8(PQgetvalue(res, 0, 0)));
 	PQclear(res);
-	r->status = 201;
 	return API_OK;
 }

@@ -77,6 +77,18 @@ static void test_reply_fail_keeps_message(void **state)
 	reply_free(&r);
 }
 
+static void test_reply_created(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	reply_init(&r, NULL);
+	reply_created(&r, 42);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(r.body.data, "{\"id\":\"42\"}\n");
+	reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +96,7 @@ int main(void)
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_error_body_is_json),
 		cmocka_unit_test(test_reply_fail_keeps_message),
+		cmocka_unit_test(test_reply_created),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
