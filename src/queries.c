@@ -15,9 +15,7 @@ const struct query_def queries[Q__MAX] = {
 	/* Newest latest message first; chats without messages after all
 	 * others, newest chat first; ties by id, higher first. */
 	[Q_CHATS_OF_USER] = {"chats_of_user",
-	    "SELECT c.id, c.name, c.created_at, c.last_message_at,"
-	    " (SELECT array_agg(o.user_id ORDER BY o.user_id)"
-	    "    FROM chat_members o WHERE o.chat_id = c.id)"
+	    "SELECT c.id, c.name, c.created_at, c.last_message_at, c.members"
 	    " FROM chat_members m JOIN chats c ON c.id = m.chat_id"
 	    " WHERE m.user_id = $1"
 	    " ORDER BY c.last_message_at DESC NULLS LAST,"

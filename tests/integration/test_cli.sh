@@ -30,8 +30,8 @@ CHATD_PORT=$port CHATD_WORKERS=2 CHATD_WRITE_RATE=1r/s "$stack" start "$dir" >/d
 	{ echo "[  FAILED  ] 1 test(s), listed below: stack start"; exit 1; }
 db="host=$dir/pg dbname=chatd user=chatd"
 
-check "migrate twice is a no-op" "at version 2" "$("$CHATD_BIN" migrate --db "$db" 2>&1)"
-check "one row per migration" "2" "$("$stack" psql "$dir" -Atc 'SELECT count(*) FROM chatd_migrations')"
+check "migrate twice is a no-op" "at version 3" "$("$CHATD_BIN" migrate --db "$db" 2>&1)"
+check "one row per migration" "3" "$("$stack" psql "$dir" -Atc 'SELECT count(*) FROM chatd_migrations')"
 
 "$stack" psql "$dir" -qc 'CREATE DATABASE behind' >/dev/null
 out=$("$CHATD_BIN" serve --listen "unix:$dir/behind.sock" --db "host=$dir/pg dbname=behind user=chatd" 2>&1)
