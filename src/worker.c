@@ -119,6 +119,20 @@ static void handle(struct worker *w, FCGX_Request *fr)
 	reply_finish(&w->reply, e);
 }
 
+/* Sends the rest of the reply and closes the connection. libfcgi's own
+ * close shuts down the sending side and then waits, up to 2 s, for the
+ * web server to close its end: a lingering close, so that input we never
+ * read cannot make the kernel reset the connection and destroy the reply
+ * in flight. When the whole request has been read there is no such input,
+ * and a plain close() saves the wait and three system calls; a detached
+ * request is closed that way. */
+static void finish(FCGX_Request *fr)
+{
+	if (FCGX_HasSeenEOF(fr->in) == EOF)
+		FCGX_Detach(fr);
+	FCGX_Finish_r(fr);
+}
+
 static void install_signals(sigset_t *stops)
 {
 	struct sigaction sa;
@@ -172,7 +186,7 @@ int worker_run(const struct worker_config *cfg)
 			break;
 		}
 		handle(&w, &fr);
-		FCGX_Finish_r(&fr);
+		finish(&fr);
 	}
 	reply_free(&w.reply);
 	buf_free(&w.body);
