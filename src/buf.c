@@ -44,41 +44,20 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
-char *buf_reserve(struct buf *b, size_t n)
+char *buf_grow(struct buf *b, size_t n)
 {
-	if (b->cap - b->len <= n) {
-		size_t cap = b->cap ? b->cap : 256;
+	size_t cap = b->cap ? b->cap : 256;
 
-		while (cap - b->len <= n) {
-			if (cap > SIZE_MAX / 2) {
-				log_error("buffer size overflow");
-				abort();
-			}
-			cap *= 2;
+	while (cap - b->len <= n) {
+		if (cap > SIZE_MAX / 2) {
+			log_error("buffer size overflow");
+			abort();
 		}
-		b->data = xrealloc(b->data, cap);
-		b->cap = cap;
+		cap *= 2;
 	}
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
 	return b->data + b->len;
-}
-
-void buf_add(struct buf *b, const void *p, size_t n)
-{
-	char *dst = buf_reserve(b, n);
-
-	memcpy(dst, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void buf_puts(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-void buf_putc(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)

@@ -1,5 +1,8 @@
 #include "config.h"
 
+#include <string.h>
+
+#include "digits.h"
 #include "id.h"
 
 bool id_parse(const char *s, size_t len, int64_t *out)
@@ -31,18 +34,33 @@ bool id_from_json(const json_t *v, int64_t *out)
 	return false;
 }
 
+const char digit_pairs[200] =
+    "00010203040506070809" "10111213141516171819"
+    "20212223242526272829" "30313233343536373839"
+    "40414243444546474849" "50515253545556575859"
+    "60616263646566676869" "70717273747576777879"
+    "80818283848586878889" "90919293949596979899";
+
 size_t id_format(int64_t v, char *dst)
 {
-	char tmp[21];
-	size_t n = 0, i;
+	char tmp[20], *p = tmp + sizeof tmp;
 	uint64_t u = v < 0 ? 0 : (uint64_t)v;
+	size_t n;
 
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	for (i = 0; i < n; i++)
-		dst[i] = tmp[n - 1 - i];
+	/* Right to left into tmp, two digits per division. */
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * u, 2);
+	} else {
+		*--p = (char)('0' + u);
+	}
+	n = (size_t)(tmp + sizeof tmp - p);
+	memcpy(dst, p, n);
 	dst[n] = '\0';
 	return n;
 }

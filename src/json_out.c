@@ -6,23 +6,34 @@
 #include "json_out.h"
 #include "timefmt.h"
 
+/* Bytes that cannot stand for themselves in a JSON string: the controls,
+ * '"' and '\\'. Everything else, UTF-8 sequences included, is copied. */
+static const unsigned char must_escape[256] = {
+	[0x00] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x10] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 void json_out_string(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	/* Worst case: every byte becomes \u00XX (6 bytes), plus quotes. */
 	char *dst = buf_reserve(b, len * 6 + 2), *p = dst;
-	size_t i;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run;
 
 	*p++ = '"';
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*p++ = (char)c;
-			continue;
-		}
+	for (;;) {
+		/* Copy the longest run that needs no escape in one go. */
+		for (run = i; run < len && !must_escape[u[run]]; run++)
+			;
+		memcpy(p, u + i, run - i);
+		p += run - i;
+		if (run == len)
+			break;
+		i = run;
 		*p++ = '\\';
-		switch (c) {
+		switch (u[i]) {
 		case '"': *p++ = '"'; break;
 		case '\\': *p++ = '\\'; break;
 		case '\n': *p++ = 'n'; break;
@@ -33,9 +44,10 @@ void json_out_string(struct buf *b, const char *s, size_t len)
 		default:
 			memcpy(p, "u00", 3);
 			p += 3;
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
+			*p++ = hex[u[i] >> 4];
+			*p++ = hex[u[i] & 15];
 		}
+		i++;
 	}
 	*p++ = '"';
 	b->len += (size_t)(p - dst);

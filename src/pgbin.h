@@ -6,11 +6,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-/* An int8 or timestamptz value (8 bytes, big-endian). */
-int64_t pgbin_int8(const char *p);
-/* An int4 value (4 bytes, big-endian). */
-int32_t pgbin_int4(const char *p);
+#include <endian.h>
+
+/* An int8 or timestamptz value (8 bytes, big-endian, any alignment). */
+static inline int64_t pgbin_int8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof v);
+	return (int64_t)be64toh(v);
+}
+
+/* An int4 value (4 bytes, big-endian, any alignment). */
+static inline int32_t pgbin_int4(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof v);
+	return (int32_t)be32toh(v);
+}
 
 /* Iterates over a one-dimensional int8[] in binary form without copying. */
 struct pgbin_array {
@@ -23,6 +39,15 @@ struct pgbin_array {
 bool pgbin_array_begin(struct pgbin_array *it, const char *v, size_t len);
 /* Yields the next element in *out; false at the end or on a malformed
  * value. */
-bool pgbin_array_next(struct pgbin_array *it, int64_t *out);
+static inline bool pgbin_array_next(struct pgbin_array *it, int64_t *out)
+{
+	if (it->remaining == 0 || it->end - it->p < 12 ||
+	    pgbin_int4(it->p) != 8)
+		return false;
+	*out = pgbin_int8(it->p + 4);
+	it->p += 12;
+	it->remaining--;
+	return true;
+}
 
 #endif

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "digits.h"
 #include "timefmt.h"
 
 /* Days between 1970-01-01 and 2000-01-01. */
@@ -23,17 +24,6 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
-static char *put_digits(char *p, int64_t v, int width)
-{
-	int i;
-
-	for (i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	return p + width;
-}
-
 size_t timefmt_pg(int64_t pg_usec, char *dst)
 {
 	int64_t days = pg_usec / USEC_PER_DAY;
@@ -51,20 +41,24 @@ size_t timefmt_pg(int64_t pg_usec, char *dst)
 		dst[0] = '\0';
 		return 0;
 	}
-	secs = usec / 1000000;
-	p = put_digits(p, year, 4);
+	secs = (int64_t)(usec / 1000000);
+	usec %= 1000000;
+	p = digits_put2(p, (unsigned)(year / 100));
+	p = digits_put2(p, (unsigned)(year % 100));
 	*p++ = '-';
-	p = put_digits(p, month, 2);
+	p = digits_put2(p, month);
 	*p++ = '-';
-	p = put_digits(p, day, 2);
+	p = digits_put2(p, day);
 	*p++ = 'T';
-	p = put_digits(p, secs / 3600, 2);
+	p = digits_put2(p, (unsigned)(secs / 3600));
 	*p++ = ':';
-	p = put_digits(p, secs / 60 % 60, 2);
+	p = digits_put2(p, (unsigned)(secs / 60 % 60));
 	*p++ = ':';
-	p = put_digits(p, secs % 60, 2);
+	p = digits_put2(p, (unsigned)(secs % 60));
 	*p++ = '.';
-	p = put_digits(p, usec % 1000000, 6);
+	p = digits_put2(p, (unsigned)(usec / 10000));
+	p = digits_put2(p, (unsigned)(usec / 100 % 100));
+	p = digits_put2(p, (unsigned)(usec % 100));
 	*p++ = 'Z';
 	*p = '\0';
 	return (size_t)(p - dst);

@@ -79,17 +79,27 @@ static void test_from_json(void **state)
 	json_decref(v);
 }
 
-static void test_format(void **state)
+/* id_format(v) writes want, NUL-terminated, and returns its length. */
+static void check_format(int64_t v, const char *want)
 {
 	char buf[21];
 
+	assert_int_equal(id_format(v, buf), strlen(want));
+	assert_string_equal(buf, want);
+}
+
+static void test_format(void **state)
+{
 	(void)state;
-	assert_int_equal(id_format(0, buf), 1);
-	assert_string_equal(buf, "0");
-	assert_int_equal(id_format(1234567890, buf), 10);
-	assert_string_equal(buf, "1234567890");
-	assert_int_equal(id_format(INT64_MAX, buf), 19);
-	assert_string_equal(buf, "9223372036854775807");
+	check_format(0, "0");
+	/* Every length parity and the edges of the two-digit steps. */
+	check_format(9, "9");
+	check_format(10, "10");
+	check_format(99, "99");
+	check_format(100, "100");
+	check_format(1005, "1005");
+	check_format(1234567890, "1234567890");
+	check_format(INT64_MAX, "9223372036854775807");
 }
 
 int main(void)

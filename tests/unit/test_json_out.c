@@ -50,6 +50,13 @@ static void test_escapes(void **state)
 	buf_init(&b);
 	json_out_string(&b, "a\n\x01\"", 4);
 	assert_string_equal(b.data, "\"a\\n\\u0001\\\"\"");
+	/* Escapes first and last, runs of plain bytes and UTF-8 between. */
+	buf_reset(&b);
+	json_out_string(&b, "\\ab\xc3\xa9" "cd\t", 8);
+	assert_string_equal(b.data, "\"\\\\ab\xc3\xa9" "cd\\t\"");
+	buf_reset(&b);
+	json_out_string(&b, "", 0);
+	assert_string_equal(b.data, "\"\"");
 	buf_free(&b);
 }
 
