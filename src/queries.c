@@ -13,10 +13,15 @@ const struct query_def queries[Q__MAX] = {
 	[Q_CHAT_EXISTS] = {"chat_exists",
 	    "SELECT 1 FROM chats WHERE id = $1", 1},
 	/* Newest latest message first; chats without messages after all
-	 * others, newest chat first; ties by id, higher first. */
+	 * others, newest chat first; ties by id, higher first. Each of the
+	 * user's chats is fetched by its primary key (the OFFSET 0 keeps the
+	 * planner from turning that into a hash join over every chat, which
+	 * it prefers for a user in thousands of chats: 52 ms instead of 24
+	 * with 140,000 chats, and growing with the table). */
 	[Q_CHATS_OF_USER] = {"chats_of_user",
 	    "SELECT c.id, c.name, c.created_at, c.last_message_at, c.members"
-	    " FROM chat_members m JOIN chats c ON c.id = m.chat_id"
+	    " FROM chat_members m CROSS JOIN LATERAL"
+	    "  (SELECT * FROM chats WHERE chats.id = m.chat_id OFFSET 0) c"
 	    " WHERE m.user_id = $1"
 	    " ORDER BY c.last_message_at DESC NULLS LAST,"
 	    "  CASE WHEN c.last_message_at IS NULL THEN c.created_at END DESC,"
