@@ -2,7 +2,8 @@
 -- ceilings: POST BENCH_PATH with body BENCH_BODY; an answer must have status
 -- BENCH_EXPECT and a body containing the text BENCH_EXPECT_BODY.
 -- contrib/bench/run uses it for nginx answering a constant (POST /constant,
--- 200 {"id":"1"}) and for nginx -> chatd without the database (POST
+-- 200 {"id":"1"}), for nginx -> the no-op libfcgi program (POST /noop, the
+-- same answer) and for nginx -> chatd without the database (POST
 -- /users/add {"username":""}, which chatd refuses with 400 naming the field
 -- before it would query PostgreSQL; nginx's own 400 names no field).
 local bench = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "common.lua")
