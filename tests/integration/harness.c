@@ -252,6 +252,23 @@ int proc_children(pid_t parent, pid_t *out, int max)
 	return count;
 }
 
+int stack_wait_workers(const struct stack *st, pid_t master, pid_t *out,
+		       int max, double wait_s)
+{
+	double deadline = now_seconds() + wait_s;
+	int n;
+
+	while ((n = proc_children(master, out, max)) != st->workers &&
+	       now_seconds() < deadline)
+		sleep_ms(20);
+	if (n != st->workers) {
+		stack_dump_logs(st);
+		fail_msg_at("master %ld has %d live children, want %d workers",
+			    (long)master, n, st->workers);
+	}
+	return n;
+}
+
 pid_t stack_master_pid(const struct stack *st)
 {
 	char path[128], *s;
@@ -264,6 +281,20 @@ pid_t stack_master_pid(const struct stack *st)
 	pid = strtol(s, NULL, 10);
 	free(s);
 	return pid > 0 ? (pid_t)pid : -1;
+}
+
+/* Writes the path of contrib/stack into buf; false (with a message) when
+ * the test runs without CHATD_BIN and CHATD_SRCDIR. */
+static bool stack_script_path(char *buf, size_t n)
+{
+	const char *srcdir = getenv("CHATD_SRCDIR");
+
+	if (srcdir == NULL || getenv("CHATD_BIN") == NULL) {
+		fprintf(stderr, "harness: CHATD_BIN and CHATD_SRCDIR must be set\n");
+		return false;
+	}
+	snprintf(buf, n, "%s/contrib/stack", srcdir);
+	return true;
 }
 
 /* The script's output goes next to DIR, not into it: the script refuses
@@ -279,17 +310,13 @@ static void script_log_path(const struct stack *st, char *buf, size_t n)
 static int run_stack_script_args(const struct stack *st, const char *verb,
 				 const char *const *extra)
 {
-	const char *srcdir = getenv("CHATD_SRCDIR");
 	char script[PATH_MAX], log[128], portbuf[16], workbuf[16];
 	double deadline;
 	pid_t pid;
 	int status;
 
-	if (srcdir == NULL || getenv("CHATD_BIN") == NULL) {
-		fprintf(stderr, "harness: CHATD_BIN and CHATD_SRCDIR must be set\n");
+	if (!stack_script_path(script, sizeof(script)))
 		return -1;
-	}
-	snprintf(script, sizeof(script), "%s/contrib/stack", srcdir);
 	script_log_path(st, log, sizeof(log));
 	snprintf(portbuf, sizeof(portbuf), "%d", st->port);
 	snprintf(workbuf, sizeof(workbuf), "%d", st->workers);
@@ -524,12 +551,10 @@ static void on_fatal_signal(int sig)
 
 static void arm_cleanup(const struct stack *st)
 {
-	const char *srcdir = getenv("CHATD_SRCDIR");
 	struct sigaction sa;
 
-	if (srcdir == NULL)
+	if (!stack_script_path(stop_script, sizeof(stop_script)))
 		return;
-	snprintf(stop_script, sizeof(stop_script), "%s/contrib/stack", srcdir);
 	snprintf(stop_dir, sizeof(stop_dir), "%s", st->dir);
 	script_log_path(st, stop_log, sizeof(stop_log));
 	keep_dir = keep_requested();
@@ -1082,15 +1107,11 @@ int stack_script(const struct stack *st, const char *verb)
 static pid_t spawn_psql(const struct stack *st, const char *const *args,
 			int out_fd)
 {
-	const char *srcdir = getenv("CHATD_SRCDIR");
 	char script[PATH_MAX], log[128];
 	pid_t pid;
 
-	if (srcdir == NULL || getenv("CHATD_BIN") == NULL) {
-		fprintf(stderr, "harness: CHATD_BIN and CHATD_SRCDIR must be set\n");
+	if (!stack_script_path(script, sizeof(script)))
 		return -1;
-	}
-	snprintf(script, sizeof(script), "%s/contrib/stack", srcdir);
 	script_log_path(st, log, sizeof(log));
 	fflush(NULL);
 	pid = fork();
@@ -1591,16 +1612,14 @@ long http_raw(const struct stack *st, const char *req, size_t len,
 
 int psql_open(const struct stack *st, struct psql_session *ps)
 {
-	const char *srcdir = getenv("CHATD_SRCDIR");
 	char script[PATH_MAX];
 	int in[2], out[2];
 	pid_t pid;
 
 	ps->pid = -1;
 	ps->to_fd = ps->from_fd = -1;
-	if (srcdir == NULL)
+	if (!stack_script_path(script, sizeof(script)))
 		return -1;
-	snprintf(script, sizeof(script), "%s/contrib/stack", srcdir);
 	if (pipe(in) != 0)
 		return -1;
 	if (pipe(out) != 0) {

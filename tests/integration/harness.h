@@ -86,6 +86,13 @@ pid_t stack_master_pid(const struct stack *st);
 /* Fill `out` with up to `max` live (non-zombie) children of `parent`;
  * returns how many there are in total. */
 int proc_children(pid_t parent, pid_t *out, int max);
+/* Fill `out` (room for `max`) with the live children of the stack's
+ * master, waiting up to `wait_s` seconds for there to be exactly
+ * st->workers of them (a replacement may be under way); fails the
+ * current test, after printing the stack's logs, if there are not.
+ * Returns their count. */
+int stack_wait_workers(const struct stack *st, pid_t master, pid_t *out,
+		       int max, double wait_s);
 /* Run one SQL command with psql (through `contrib/stack psql`) on database
  * `dbname` of the stack's cluster, as its superuser.  0 on success. */
 int stack_psql(const struct stack *st, const char *dbname, const char *sql);

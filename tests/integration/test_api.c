@@ -246,11 +246,29 @@ static char *name_of_length(const char *prefix, size_t cps, const char *pad)
 
 /* ---- chats/get: users in numeric order (runs first) --------------------- */
 
+/* chats/get of `user` lists `chat` with exactly the members `want`, in
+ * that order. */
+static void check_users(const char *user, const char *chat,
+			const char *const *want, size_t n)
+{
+	json_t *chats = must_chats(user), *c, *users;
+	size_t i;
+
+	c = find_chat(chats, chat);
+	assert_non_null(c);
+	users = json_object_get(c, "users");
+	assert_true(json_is_array(users));
+	assert_int_equal(json_array_size(users), n);
+	for (i = 0; i < n; i++)
+		assert_string_equal(json_string_value(json_array_get(users, i)),
+				    want[i]);
+	json_decref(chats);
+}
+
 static void test_chats_get_users_numeric_order(void **state)
 {
 	char first[ID_LEN], mid[ID_LEN], last[ID_LEN], chat[ID_LEN];
-	const char *members[3];
-	json_t *chats, *c, *users;
+	const char *members[3], *want[3];
 	int n;
 
 	(void)state;
@@ -271,16 +289,46 @@ static void test_chats_get_users_numeric_order(void **state)
 	members[2] = first;
 	must_chat("numchat", members, 3, chat);
 
-	chats = must_chats(first);
-	c = find_chat(chats, chat);
-	assert_non_null(c);
-	users = json_object_get(c, "users");
-	assert_true(json_is_array(users));
-	assert_int_equal(json_array_size(users), 3);
-	assert_string_equal(json_string_value(json_array_get(users, 0)), first);
-	assert_string_equal(json_string_value(json_array_get(users, 1)), mid);
-	assert_string_equal(json_string_value(json_array_get(users, 2)), last);
+	want[0] = first;
+	want[1] = mid;
+	want[2] = last;
+	check_users(first, chat, want, 3);
+}
+
+/* The members chats/get lists come from chats.members, a copy that the
+ * schema's triggers keep equal to chat_members: a member removed or added
+ * by SQL (as a later membership API will) shows at once, still sorted. */
+static void test_chats_get_members_follow_chat_members(void **state)
+{
+	char a[ID_LEN], b[ID_LEN], c[ID_LEN], chat[ID_LEN];
+	const char *members[2], *want[2];
+	json_t *chats;
+	char *sql;
+
+	(void)state;
+	must_user("mem", a);
+	must_user("mem", b);
+	must_user("mem", c);
+	members[0] = a;
+	members[1] = b;
+	must_chat("memchat", members, 2, chat);
+
+	sql = fmt("DELETE FROM chat_members WHERE chat_id = %s AND user_id = %s",
+		  chat, b);
+	assert_int_equal(stack_psql(&the_stack, "chatd", sql), 0);
+	free(sql);
+	want[0] = a;
+	check_users(a, chat, want, 1);
+	chats = must_chats(b);
+	assert_null(find_chat(chats, chat));
 	json_decref(chats);
+
+	sql = fmt("INSERT INTO chat_members (chat_id, user_id) VALUES (%s, %s)",
+		  chat, c);
+	assert_int_equal(stack_psql(&the_stack, "chatd", sql), 0);
+	free(sql);
+	want[1] = c;
+	check_users(c, chat, want, 2);
 }
 
 /* ---- users/add ---------------------------------------------------------- */
@@ -1995,6 +2043,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chats_get_users_numeric_order),
+		cmocka_unit_test(test_chats_get_members_follow_chat_members),
 		cmocka_unit_test(test_users_add_created),
 		cmocka_unit_test(test_users_add_conflict_case_sensitive),
 		cmocka_unit_test(test_users_add_bad_bodies),

@@ -77,23 +77,6 @@ static int group_setup(void **state)
 	return stack_start_workers(&the_stack, FAULT_WORKERS) == 0 ? 0 : -1;
 }
 
-/* The master's workers, once there are as many as the stack runs. */
-static int workers_now(pid_t master, pid_t *out)
-{
-	double deadline = now_seconds() + WAIT_S;
-	int n;
-
-	while ((n = proc_children(master, out, MAX_WORKERS)) !=
-	       the_stack.workers && now_seconds() < deadline)
-		sleep_ms(20);
-	if (n != the_stack.workers) {
-		stack_dump_logs(&the_stack);
-		fail_msg_at("master %ld has %d live children, want %d workers",
-			    (long)master, n, the_stack.workers);
-	}
-	return n;
-}
-
 /* A test that failed half-way may leave the stack stopped or without its
  * database: start it again before the next one. */
 static void ensure_running(void)
@@ -366,7 +349,7 @@ static void test_worker_killed_under_load(void **state)
 	ensure_running();
 	setup_load_chats();
 	master = stack_master_pid(&the_stack);
-	n = workers_now(master, before);
+	n = stack_wait_workers(&the_stack, master, before, MAX_WORKERS, WAIT_S);
 	assert_true(n >= 2);
 	victim = before[0];
 
@@ -491,7 +474,7 @@ static void test_worker_killed_under_load(void **state)
 	assert_true(after_answer > 0);
 	/* The pool is whole again, under the same master. */
 	assert_int_equal(stack_master_pid(&the_stack), master);
-	m = workers_now(master, now);
+	m = stack_wait_workers(&the_stack, master, now, MAX_WORKERS, WAIT_S);
 	assert_false(pid_in(victim, now, m));
 	assert_true(pid_in(fresh, now, m));
 	load_free(&l);
@@ -536,7 +519,7 @@ static void test_master_stopped_under_load(void **state)
 	must_chat("termprobe", (const char *[]){ a }, 1, chat);
 	uniq_name(key, sizeof(key), "termprobe");
 	master = stack_master_pid(&the_stack);
-	n = workers_now(master, w);
+	n = stack_wait_workers(&the_stack, master, w, MAX_WORKERS, WAIT_S);
 	snprintf(log, sizeof(log), "%s/chatd.log", the_stack.dir);
 	log_from = file_size(log);
 	locker = lock_chat(chat);
@@ -662,7 +645,7 @@ static void test_postgres_stopped_under_load(void **state)
 	ensure_running();
 	setup_load_chats();
 	master = stack_master_pid(&the_stack);
-	n = workers_now(master, before);
+	n = stack_wait_workers(&the_stack, master, before, MAX_WORKERS, WAIT_S);
 
 	start_load(&l, "pgstop");
 	t_stop = load_now(&l);
@@ -861,7 +844,7 @@ static void test_long_query_is_cut_off(void **state)
 	ensure_running();
 	setup_load_chats();
 	master = stack_master_pid(&the_stack);
-	n = workers_now(master, before);
+	n = stack_wait_workers(&the_stack, master, before, MAX_WORKERS, WAIT_S);
 	must_user("longq", a);
 	must_chat("longqlocked", (const char *[]){ a }, 1, locked);
 	uniq_name(key, sizeof(key), "longq");
@@ -1049,7 +1032,7 @@ static void test_slow_client_does_not_pin_worker(void **state)
 		fail_msg_at("stack restart failed (logs above)");
 	setup_load_chats();
 	master = stack_master_pid(&the_stack);
-	workers_now(master, before);
+	stack_wait_workers(&the_stack, master, before, MAX_WORKERS, WAIT_S);
 	must_user("slow", a);
 	must_chat("slow", (const char *[]){ a }, 1, chat);
 	uniq_name(key, sizeof(key), "slowbody");

@@ -30,24 +30,6 @@ static void print_pids(const char *what, const pid_t *p, int n)
 	print_message("\n");
 }
 
-/* The master's live workers; fails unless there are as many as asked,
- * after waiting a little for a replacement that is under way. */
-static int workers_now(pid_t master, pid_t *out)
-{
-	double deadline = now_seconds() + RESPAWN_WITHIN_S;
-	int n;
-
-	while ((n = proc_children(master, out, MAX_WORKERS)) != the_stack.workers &&
-	       now_seconds() < deadline)
-		sleep_ms(50);
-	if (n != the_stack.workers) {
-		stack_dump_logs(&the_stack);
-		fail_msg_at("master %ld has %d live children, want %d workers",
-			    (long)master, n, the_stack.workers);
-	}
-	return n;
-}
-
 /* A few requests that must all succeed. */
 static void api_works(const char *chat, const char *author, int rounds)
 {
@@ -161,7 +143,8 @@ static void test_killed_worker_is_replaced(void **state)
 	assert_true(master > 0);
 
 	for (round = 0; round < 2; round++) {
-		int n = workers_now(master, before), m = 0, i;
+		int n = stack_wait_workers(&the_stack, master, before,
+					   MAX_WORKERS, RESPAWN_WITHIN_S), m = 0, i;
 		pid_t victim = before[round % n];
 		double deadline;
 		bool replaced = false;
@@ -261,7 +244,8 @@ static void test_sighup_replaces_all_workers(void **state)
 		struct loader ld[2];
 		pthread_t th[2];
 		atomic_bool stop = false;
-		int n = workers_now(master, before), m = 0, i, k;
+		int n = stack_wait_workers(&the_stack, master, before,
+					   MAX_WORKERS, RESPAWN_WITHIN_S), m = 0, i, k;
 		double deadline;
 		bool all_new = false;
 		long before_requests;
@@ -368,7 +352,8 @@ static void test_database_outage(void **state)
 	must_message(chat, a, "before the outage", NULL);
 	msgs_before = must_messages(chat);
 	master = stack_master_pid(&the_stack);
-	n = workers_now(master, before);
+	n = stack_wait_workers(&the_stack, master, before, MAX_WORKERS,
+			       RESPAWN_WITHIN_S);
 
 	/* No new connections to the database, and the workers' ones cut. */
 	if (stack_psql(&the_stack, "postgres",
@@ -483,7 +468,8 @@ static void test_crash_loop_stops_master(void **state)
 		fail_msg_at("stack restart failed (logs above)");
 	master = stack_master_pid(&the_stack);
 	assert_true(master > 0);
-	n = workers_now(master, w);
+	n = stack_wait_workers(&the_stack, master, w, MAX_WORKERS,
+			       RESPAWN_WITHIN_S);
 	snprintf(log, sizeof(log), "%s/chatd.log", the_stack.dir);
 	log_from = file_size(log);
 	for (i = 0; i < n; i++)

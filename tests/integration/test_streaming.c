@@ -416,24 +416,6 @@ static bool reset_peak_rss(pid_t pid)
 	return fclose(fp) == 0 && ok;
 }
 
-/* The process state letter of /proc/PID/stat, or 0 when it is gone. */
-/* The master's workers, once there are as many as the stack runs. */
-static int stack_workers(pid_t master, pid_t *out)
-{
-	double deadline = now_seconds() + WAIT_S;
-	int n;
-
-	while ((n = proc_children(master, out, MAX_WORKERS)) !=
-	       the_stack.workers && now_seconds() < deadline)
-		sleep_ms(50);
-	if (n != the_stack.workers) {
-		stack_dump_logs(&the_stack);
-		fail_msg_at("master %ld has %d live children, want %d workers",
-			    (long)master, n, the_stack.workers);
-	}
-	return n;
-}
-
 /* The worker that wrote the most since `before` was taken (the one
  * serving the stream); -1 if none wrote anything. */
 static int busiest(const pid_t *w, const long long *before, int n,
@@ -470,7 +452,7 @@ static void test_big_chat_streams_in_constant_memory(void **state)
 	load_big_chat();
 	master = stack_master_pid(&the_stack);
 	assert_true(master > 0);
-	n = stack_workers(master, w);
+	n = stack_wait_workers(&the_stack, master, w, MAX_WORKERS, WAIT_S);
 	for (i = 0; i < n; i++) {
 		wchar0[i] = proc_wchar(w[i]);
 		if (!reset_peak_rss(w[i]))
@@ -535,7 +517,7 @@ static void test_stop_finishes_stream_in_flight(void **state)
 	load_big_chat();
 	master = stack_master_pid(&the_stack);
 	assert_true(master > 0);
-	n = stack_workers(master, w);
+	n = stack_wait_workers(&the_stack, master, w, MAX_WORKERS, WAIT_S);
 	assert_true(n >= 2);
 	for (i = 0; i < n; i++)
 		wchar0[i] = proc_wchar(w[i]);
