@@ -1,15 +1,17 @@
 #include "config.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "id.h"
 #include "json_out.h"
 #include "log.h"
 #include "reply.h"
 
-#define RETRY_AFTER_SECONDS 1
+#define RETRY_AFTER_SECONDS "1"
 
 void reply_init(struct reply *r, FCGX_Stream *out)
 {
@@ -28,8 +30,63 @@ void reply_reset(struct reply *r, FCGX_Stream *out)
 	buf_reset(&r->body);
 	r->status = 200;
 	r->started = r->failed = false;
-	r->allow = NULL;
+	r->headers_len = 0;
 	r->message[0] = '\0';
+}
+
+/* RFC 9110 tchar. */
+static bool is_token(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("!#$%&'*+-.^_`|~", *s)))
+			return false;
+	return true;
+}
+
+/* Visible ASCII, spaces and tabs, and bytes of UTF-8 (obs-text): no
+ * control character. */
+static bool is_field_value(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 && *s != '\t')
+			return false;
+		else if (*s == 0x7F)
+			return false;
+	return true;
+}
+
+static bool has_header(const struct reply *r, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = r->headers, *end = r->headers + r->headers_len;
+
+	for (; p < end; p = strstr(p, "\r\n") + 2)
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return true;
+	return false;
+}
+
+bool reply_header(struct reply *r, const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+
+	if (!is_token(name) || !is_field_value(value) ||
+	    strcasecmp(name, "Content-Type") == 0 ||
+	    strcasecmp(name, "Content-Length") == 0 ||
+	    strcasecmp(name, "Status") == 0)
+		return false;
+	/* name ": " value "\r\n", and the NUL has_header's strstr needs */
+	if (n + v + 5 > sizeof r->headers - r->headers_len)
+		return false;
+	memcpy(r->headers + r->headers_len, name, n);
+	memcpy(r->headers + r->headers_len + n, ": ", 2);
+	memcpy(r->headers + r->headers_len + n + 2, value, v);
+	memcpy(r->headers + r->headers_len + n + 2 + v, "\r\n", 3);
+	r->headers_len += n + v + 4;
+	return true;
 }
 
 enum api_error reply_fail(struct reply *r, enum api_error e,
@@ -59,13 +116,19 @@ enum api_error reply_db_error(struct reply *r, enum api_error e)
 	return reply_fail(r, e, "internal error");
 }
 
+/* Writes n bytes to nginx, in pieces FCGX_PutStr's int can count. After a
+ * failed write nothing more is written: the client is gone. */
 static void put(struct reply *r, const char *p, size_t n)
 {
-	if (r->failed || n == 0)
-		return;
-	if (FCGX_PutStr(p, (int)n, r->out) != (int)n) {
-		r->failed = true;
-		log_warn("writing the response failed; client gone?");
+	while (!r->failed && n > 0) {
+		int piece = n > INT_MAX / 2 ? INT_MAX / 2 : (int)n;
+
+		if (FCGX_PutStr(p, piece, r->out) != piece) {
+			r->failed = true;
+			log_debug("writing the response failed: client gone");
+		}
+		p += piece;
+		n -= (size_t)piece;
 	}
 }
 
@@ -81,19 +144,19 @@ static char *put_str(char *p, const char *s)
 /* The CGI response headers; content_length < 0 for none (a streamed
  * body). Built by hand rather than with snprintf: this runs for every
  * request, and the format work was a tenth of a small request's. */
-static void put_headers(struct reply *r, int status, const char *extra,
-    long content_length)
+static void put_headers(struct reply *r, int status, long content_length)
 {
-	/* Every piece is bounded: the reason (http_reason) and extra (built
-	 * by reply_finish from 128 bytes) are short, numbers are 20 digits. */
-	char head[512], *p = head;
+	/* Every piece is bounded: the reason phrases are short, numbers are
+	 * 20 digits, the extra headers REPLY_HEADERS_MAX. */
+	char head[REPLY_HEADERS_MAX + 256], *p = head;
 
 	p = put_str(p, "Status: ");
 	p += id_format(status, p);
 	*p++ = ' ';
 	p = put_str(p, http_reason(status));
 	p = put_str(p, "\r\nContent-Type: application/json\r\n");
-	p = put_str(p, extra);
+	memcpy(p, r->headers, r->headers_len);
+	p += r->headers_len;
 	if (content_length >= 0) {
 		p = put_str(p, "Content-Length: ");
 		p += id_format(content_length, p);
@@ -107,7 +170,7 @@ void reply_start(struct reply *r, int status)
 {
 	r->status = status;
 	r->started = true;
-	put_headers(r, status, "", -1);
+	put_headers(r, status, -1);
 }
 
 void reply_flush(struct reply *r)
@@ -127,10 +190,13 @@ void reply_error_body(struct buf *b, enum api_error e, const char *message)
 	buf_puts(b, "}\n");
 }
 
+int reply_status(const struct reply *r, enum api_error e)
+{
+	return e == API_OK || r->started ? r->status : api_error_status(e);
+}
+
 void reply_finish(struct reply *r, enum api_error e)
 {
-	char extra[128] = "";
-
 	if (r->started) {
 		if (e != API_OK)
 			log_error("response cut short after its headers: %s",
@@ -140,20 +206,17 @@ void reply_finish(struct reply *r, enum api_error e)
 		return;
 	}
 	if (e == API_OK) {
-		put_headers(r, r->status, "", (long)r->body.len);
+		put_headers(r, r->status, (long)r->body.len);
 		put(r, r->body.data, r->body.len);
 		return;
 	}
-	if (e == API_UNAVAILABLE)
-		snprintf(extra, sizeof extra, "Retry-After: %d\r\n",
-		    RETRY_AFTER_SECONDS);
-	else if (e == API_METHOD_NOT_ALLOWED && r->allow)
-		snprintf(extra, sizeof extra, "Allow: %s\r\n", r->allow);
+	if (api_error_retry(e) && !has_header(r, "Retry-After"))
+		reply_header(r, "Retry-After", RETRY_AFTER_SECONDS);
 	if (r->message[0] == '\0')
 		snprintf(r->message, sizeof r->message, "%s",
 		    http_reason(api_error_status(e)));
 	buf_reset(&r->body);
 	reply_error_body(&r->body, e, r->message);
-	put_headers(r, api_error_status(e), extra, (long)r->body.len);
+	put_headers(r, api_error_status(e), (long)r->body.len);
 	put(r, r->body.data, r->body.len);
 }

@@ -14,14 +14,16 @@
 #include "errors.h"
 
 #define REPLY_FLUSH_AT 32768	/* stream once this much body is pending */
+#define REPLY_HEADERS_MAX 1024	/* bytes of extra header lines per reply */
 
 struct reply {
 	FCGX_Stream *out;	/* borrowed */
 	struct buf body;	/* pending body bytes */
 	int status;		/* success status, set by the handler */
 	bool started;		/* headers sent: streaming */
-	bool failed;		/* writing to nginx failed */
-	const char *allow;	/* Allow header for 405 (static) */
+	bool failed;		/* writing to nginx failed: the client is gone */
+	char headers[REPLY_HEADERS_MAX];	/* extra "Name: value\r\n" lines */
+	size_t headers_len;
 	char message[256];	/* the error's message */
 };
 
@@ -29,6 +31,15 @@ void reply_init(struct reply *r, FCGX_Stream *out);
 void reply_free(struct reply *r);
 /* Empties the reply for the next request on the same stream. */
 void reply_reset(struct reply *r, FCGX_Stream *out);
+
+/* Adds the header "name: value" to the reply, whatever its outcome (Allow
+ * with a 405, Set-Cookie with a success, ...). False, and nothing added,
+ * when name is not a token, value holds a control character (CR and LF
+ * included: no header can smuggle another), or the reply's headers would
+ * exceed REPLY_HEADERS_MAX; a caller that sets a header the client needs
+ * treats that as an internal error. Both strings are copied. Content-Type,
+ * Content-Length and Status are the reply's own and are refused too. */
+bool reply_header(struct reply *r, const char *name, const char *value);
 
 /* Records the message of error e for the client and returns e, so that a
  * handler can `return reply_fail(r, API_NOT_FOUND, "chat %s ...", id);`. */
@@ -49,10 +60,15 @@ void reply_start(struct reply *r, int status);
 void reply_flush(struct reply *r);
 
 /* Sends the response: for API_OK, status and body; otherwise the error's
- * status and its JSON body {"error", "message"} (with Retry-After for 503
- * and Allow for 405). An error after the headers went out can only cut the
- * response short: it is logged and the body ends where it is. */
+ * status and its JSON body {"error", "message"}, with Retry-After when the
+ * error table says so and no handler set one. Headers added with
+ * reply_header() go out with either. An error after the headers went out
+ * can only cut the response short: it is logged and the body ends where it
+ * is. */
 void reply_finish(struct reply *r, enum api_error e);
+
+/* The status that reply_finish(r, e) sends or sent. */
+int reply_status(const struct reply *r, enum api_error e);
 
 /* Builds the JSON error body for e with message into b (for tests). */
 void reply_error_body(struct buf *b, enum api_error e, const char *message);

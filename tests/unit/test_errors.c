@@ -25,6 +25,46 @@ static void test_statuses(void **state)
 	assert_int_equal(api_error_status(API_UNAVAILABLE), 503);
 	assert_int_equal(api_error_status(API_INTERNAL), 500);
 	assert_int_equal(api_error_status(API_ERROR__MAX), 500);
+	assert_int_equal(api_error_status(API_UNAUTHORIZED), 401);
+	assert_int_equal(api_error_status(API_GONE), 410);
+	assert_int_equal(api_error_status(API_IDEMPOTENCY_KEY_REUSED), 422);
+	assert_int_equal(api_error_status(API_TOO_MANY_REQUESTS), 429);
+}
+
+/* Every row of the table: its own reason phrase (never another status's,
+ * "Internal Server Error" only for 500), a code, and Retry-After exactly
+ * for 429 and 503. */
+static void test_one_row_each(void **state)
+{
+	int e;
+
+	(void)state;
+	for (e = API_OK; e < API_ERROR__MAX; e++) {
+		int status = api_error_status((enum api_error)e);
+		const char *reason = http_reason(status);
+
+		assert_true(strcmp(reason, "Error") != 0);
+		assert_true((strcmp(reason, "Internal Server Error") == 0) ==
+		    (status == 500));
+		assert_true((e == API_OK) == (api_error_code(
+		    (enum api_error)e)[0] == '\0'));
+		assert_true(api_error_retry((enum api_error)e) ==
+		    (status == 429 || status == 503));
+	}
+	assert_string_equal(http_reason(401), "Unauthorized");
+	assert_string_equal(http_reason(410), "Gone");
+	assert_string_equal(http_reason(422), "Unprocessable Content");
+	assert_string_equal(http_reason(429), "Too Many Requests");
+	assert_string_equal(http_reason(204), "No Content");
+	assert_string_equal(http_reason(200), "OK");
+	/* A status chatd never sends is not dressed as another. */
+	assert_string_equal(http_reason(418), "Error");
+	assert_string_equal(api_error_code(API_UNAUTHORIZED), "unauthorized");
+	assert_string_equal(api_error_code(API_GONE), "gone");
+	assert_string_equal(api_error_code(API_IDEMPOTENCY_KEY_REUSED),
+	    "idempotency_key_reused");
+	assert_string_equal(api_error_code(API_TOO_MANY_REQUESTS),
+	    "too_many_requests");
 }
 
 static void test_codes(void **state)
@@ -94,6 +134,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statuses),
 		cmocka_unit_test(test_codes),
+		cmocka_unit_test(test_one_row_each),
 		cmocka_unit_test(test_error_body_is_json),
 		cmocka_unit_test(test_reply_fail_keeps_message),
 		cmocka_unit_test(test_reply_created),
