@@ -52,8 +52,6 @@ static inline void buf_putc(struct buf *b, char c)
 	dst[1] = '\0';
 	b->len++;
 }
-void buf_printf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* Allocators that never return NULL (see the policy above). */
 void *xmalloc(size_t n);

@@ -3,30 +3,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "route.h"
 
 struct db {
 	char *conninfo;
 	PGconn *conn;		/* NULL when not connected */
 	long long last_try_ms;	/* of the last connection attempt */
 	bool stream_failed;	/* an error result was seen in the stream */
-	enum query stream_q;	/* the query being streamed */
+	const struct query *stream_q;	/* the query being streamed */
 	bool down;		/* the last attempt failed (and was logged) */
 	int statement_timeout_ms;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct db *db_new(const char *conninfo, int statement_timeout_ms)
 {
@@ -73,14 +66,15 @@ static void disconnect(struct db *db)
 
 /* Sets up a new connection: the statement timeout, JIT off (chatd's
  * statements are short; compiling one costs more than it can save, 18 ms
- * on a chats/get of 5,000 chats), then every statement of queries.h
+ * on a chats/get of 5,000 chats), then every statement of every route
  * prepared. */
 static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 {
 	char set[64];
+	const struct query *const *q;
 	PGresult *res;
 	bool ok;
-	int i;
+	size_t i;
 
 	snprintf(set, sizeof set, "SET statement_timeout = %d; SET jit = off",
 	    statement_timeout_ms);
@@ -92,17 +86,18 @@ static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 	if (!ok)
 		return false;
 
-	for (i = 0; i < Q__MAX; i++) {
-		res = PQprepare(conn, queries[i].name, queries[i].sql,
-		    queries[i].nparams, NULL);
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-
-		if (!ok)
-			log_error("preparing %s: %s", queries[i].name,
-			    PQresultErrorMessage(res));
-		PQclear(res);
-		if (!ok)
-			return false;
+	for (i = 0; i < route_count; i++) {
+		for (q = route_table[i]->queries; q && *q; q++) {
+			res = PQprepare(conn, (*q)->name, (*q)->sql,
+			    (*q)->nparams, NULL);
+			ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+			if (!ok)
+				log_error("preparing %s: %s", (*q)->name,
+				    PQresultErrorMessage(res));
+			PQclear(res);
+			if (!ok)
+				return false;
+		}
 	}
 	return true;
 }
@@ -119,7 +114,7 @@ static bool connect_now(struct db *db)
 {
 	int version;
 
-	db->last_try_ms = now_ms();
+	db->last_try_ms = clock_ms();
 	db->conn = db_connect(db->conninfo);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		if (!db->down)	/* once per outage, not once per retry */
@@ -154,7 +149,7 @@ bool db_ready(struct db *db)
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return true;
 	disconnect(db);
-	if (now_ms() - db->last_try_ms < DB_RETRY_MS)
+	if (clock_ms() - db->last_try_ms < DB_RETRY_MS)
 		return false;
 	return connect_now(db);
 }
@@ -165,7 +160,7 @@ bool db_ready(struct db *db)
  * (connection exception) and the 57P0x shutdown codes say the server is
  * going or gone. All of those are worth a retry: 503. */
 static enum api_error classify(struct db *db, const PGresult *res,
-    enum query q)
+    const struct query *q)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
 	    : NULL;
@@ -173,23 +168,23 @@ static enum api_error classify(struct db *db, const PGresult *res,
 	if (state == NULL || PQstatus(db->conn) != CONNECTION_OK ||
 	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0) {
 		log_warn("database connection lost during %s: %s",
-		    queries[q].name, PQerrorMessage(db->conn));
+		    q->name, PQerrorMessage(db->conn));
 		disconnect(db);
 		return API_UNAVAILABLE;
 	}
 	if (strcmp(state, "57014") == 0 || strcmp(state, "40001") == 0 ||
 	    strcmp(state, "40P01") == 0) {
-		log_warn("%s: %s", queries[q].name,
+		log_warn("%s: %s", q->name,
 		    PQresultErrorMessage(res));
 		return API_UNAVAILABLE;	/* timeout or conflict: retryable */
 	}
-	log_error("%s failed: %s", queries[q].name,
+	log_error("%s failed: %s", q->name,
 	    PQresultErrorMessage(res));
 	return API_INTERNAL;
 }
 
-PGresult *db_query(struct db *db, enum query q, const char *const *params,
-    enum api_error *err)
+PGresult *db_query(struct db *db, const struct query *q,
+    const char *const *params, enum api_error *err)
 {
 	PGresult *res;
 
@@ -197,7 +192,7 @@ PGresult *db_query(struct db *db, enum query q, const char *const *params,
 		*err = API_UNAVAILABLE;
 		return NULL;
 	}
-	res = PQexecPrepared(db->conn, queries[q].name, queries[q].nparams,
+	res = PQexecPrepared(db->conn, q->name, q->nparams,
 	    params, NULL, NULL, 1);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 		*err = API_OK;
@@ -208,8 +203,8 @@ PGresult *db_query(struct db *db, enum query q, const char *const *params,
 	return NULL;
 }
 
-bool db_stream_begin(struct db *db, enum query q, const char *const *params,
-    enum api_error *err)
+bool db_stream_begin(struct db *db, const struct query *q,
+    const char *const *params, enum api_error *err)
 {
 	if (!db_ready(db)) {
 		*err = API_UNAVAILABLE;
@@ -217,7 +212,7 @@ bool db_stream_begin(struct db *db, enum query q, const char *const *params,
 	}
 	db->stream_failed = false;
 	db->stream_q = q;
-	if (!PQsendQueryPrepared(db->conn, queries[q].name, queries[q].nparams,
+	if (!PQsendQueryPrepared(db->conn, q->name, q->nparams,
 	    params, NULL, NULL, 1) || !PQsetSingleRowMode(db->conn)) {
 		*err = classify(db, NULL, q);
 		if (db->conn) {	/* drain whatever was sent */
@@ -256,4 +251,27 @@ PGresult *db_stream_next(struct db *db, enum api_error *err)
 	if (db->stream_failed && *err == API_OK)
 		*err = API_INTERNAL;
 	return NULL;
+}
+
+void db_stream_cancel(struct db *db)
+{
+	PGcancel *cancel;
+	PGresult *res;
+	char why[256];
+
+	if (db->conn == NULL)
+		return;
+	cancel = PQgetCancel(db->conn);
+	if (cancel == NULL || !PQcancel(cancel, why, sizeof why)) {
+		/* Without a cancel the rest would have to be read: drop the
+		 * connection instead, the next request reconnects. */
+		log_warn("cancelling %s failed: %s; reconnecting",
+		    db->stream_q->name, cancel ? why : "no cancel handle");
+		PQfreeCancel(cancel);
+		disconnect(db);
+		return;
+	}
+	PQfreeCancel(cancel);
+	while ((res = PQgetResult(db->conn)) != NULL)
+		PQclear(res);	/* the rows in flight, then 57014 */
 }

@@ -9,7 +9,15 @@
 #include <libpq-fe.h>
 
 #include "errors.h"
-#include "queries.h"
+
+/* A statement of an endpoint, declared in its file in src/api/ and listed
+ * in its route (route.h): prepared under name on every new connection.
+ * Parameters are sent as text, results requested in binary (pgbin.h). */
+struct query {
+	const char *name;	/* prepared statement name, unique */
+	const char *sql;
+	int nparams;
+};
 
 struct db;
 
@@ -25,8 +33,9 @@ void db_free(struct db *db);
 PGconn *db_connect(const char *conninfo);
 
 /* True when the connection is up, the schema current and the statements
- * prepared. A broken or missing connection is retried at most every
- * DB_RETRY_MS milliseconds; in between this answers false at once. */
+ * of every route prepared. A broken or missing connection is retried at
+ * most every DB_RETRY_MS milliseconds; in between this answers false at
+ * once. */
 bool db_ready(struct db *db);
 #define DB_RETRY_MS 250
 
@@ -34,17 +43,21 @@ bool db_ready(struct db *db);
  * whose status is PGRES_TUPLES_OK (the caller PQclear()s it), or NULL with
  * *err set to API_UNAVAILABLE (connection lost) or API_INTERNAL (logged).
  * The statement runs in its own transaction. */
-PGresult *db_query(struct db *db, enum query q, const char *const *params,
-    enum api_error *err);
+PGresult *db_query(struct db *db, const struct query *q,
+    const char *const *params, enum api_error *err);
 
 /* Streaming: sends query q and returns its rows one PGresult at a time.
  * db_stream_begin() is false with *err set when the query could not be
  * sent. db_stream_next() returns the next single-row result (the caller
  * PQclear()s it), or NULL at the end with *err = API_OK, or NULL on error
  * with *err set; in both NULL cases the connection is ready for the next
- * query. A stream must be read to its NULL. */
-bool db_stream_begin(struct db *db, enum query q, const char *const *params,
-    enum api_error *err);
+ * query. A stream must be read to its NULL or cancelled. */
+bool db_stream_begin(struct db *db, const struct query *q,
+    const char *const *params, enum api_error *err);
 PGresult *db_stream_next(struct db *db, enum api_error *err);
+/* Abandons the stream in progress (the client has gone): the statement is
+ * cancelled on the server and what it already sent is discarded, so the
+ * connection is ready for the next query. */
+void db_stream_cancel(struct db *db);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcgiapp.h>
+
 #include "buf.h"
 #include "decode.h"
 #include "id.h"
@@ -17,6 +19,15 @@ struct limits decode_limits = {
 	.text_max = 4096,
 };
 
+static bool vfail(char *msg, size_t msgsz, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static bool vfail(char *msg, size_t msgsz, const char *fmt, va_list ap)
+{
+	vsnprintf(msg, msgsz, fmt, ap);
+	return false;
+}
+
 static bool fail(char *msg, size_t msgsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -25,7 +36,17 @@ static bool fail(char *msg, size_t msgsz, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, msgsz, fmt, ap);
+	vfail(msg, msgsz, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+bool decode_fail(struct decode_ctx *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(d->msg, d->msgsz, fmt, ap);
 	va_end(ap);
 	return false;
 }
@@ -38,34 +59,43 @@ static bool huge(const json_t *v)
 	    || json_real_value(v) <= -9223372036854775808.0);
 }
 
-/* The id field of body whose integer is out of int64 range, so that the
- * 400 names it; NULL when it is elsewhere. Used only on that error path:
- * the body is parsed again with integers read as reals. */
-static const char *overflowing_field(const char *body, size_t len)
+/* The member of object o whose value, or one of whose array elements, is
+ * such a number; NULL when none is. Borrowed from o. */
+static const char *huge_member(const json_t *o)
 {
-	static const char *const fields[] = {
-		"user", "chat", "author", "after", "before", "limit", "users",
-	};
-	const char *found = NULL;
-	json_t *root, *v, *e;
-	size_t i, j;
+	const json_t *v, *e;
+	const char *key;
+	size_t j;
 
-	root = json_loadb(body, len, JSON_DECODE_INT_AS_REAL, NULL);
-	for (i = 0; root && !found && i < sizeof fields / sizeof *fields; i++) {
-		v = json_object_get(root, fields[i]);
+	json_object_foreach((json_t *)o, key, v) {
 		if (huge(v))
-			found = fields[i];
+			return key;
 		json_array_foreach(v, j, e)
 			if (huge(e))
-				found = fields[i];
+				return key;
 	}
+	return NULL;
+}
+
+/* Writes the 400 message for a body whose integer is out of int64 range,
+ * naming the top-level field that holds it. Used only on that error path:
+ * the body is parsed again with integers read as reals. */
+static void overflow_message(const char *body, size_t len, char *msg,
+    size_t msgsz)
+{
+	json_t *root = json_loadb(body, len, JSON_DECODE_INT_AS_REAL, NULL);
+	const char *field = json_is_object(root) ? huge_member(root) : NULL;
+
+	if (field)
+		fail(msg, msgsz, "field '%s' is not a valid id: out of range",
+		    field);
+	else
+		fail(msg, msgsz, "a number in the request body is out of range");
 	json_decref(root);
-	return found;
 }
 
 json_t *decode_body(const char *body, size_t len, char *msg, size_t msgsz)
 {
-	const char *field;
 	json_error_t err;
 	json_t *root;
 
@@ -87,13 +117,7 @@ json_t *decode_body(const char *body, size_t len, char *msg, size_t msgsz)
 			fail(msg, msgsz, "request body holds U+0000");
 			break;
 		case json_error_numeric_overflow:
-			field = overflowing_field(body, len);
-			if (field)
-				fail(msg, msgsz, "field '%s' is not a valid id: "
-				    "out of range", field);
-			else
-				fail(msg, msgsz, "a number in the request body "
-				    "is out of range");
+			overflow_message(body, len, msg, msgsz);
 			break;
 		case json_error_stack_overflow:
 			fail(msg, msgsz, "request body is nested too deeply");
@@ -115,168 +139,108 @@ json_t *decode_body(const char *body, size_t len, char *msg, size_t msgsz)
 	return root;
 }
 
-/* The required string field name of root, valid UTF-8 without U+0000,
- * 1..max code points and not only whitespace. Borrowed. */
-static const char *get_text(const json_t *root, const char *name, size_t max,
-    char *msg, size_t msgsz)
+const char *decode_text(const json_t *root, const char *name, size_t max,
+    struct decode_ctx *d)
 {
 	const json_t *v = json_object_get(root, name);
 	const char *s;
 	size_t len, n;
 
 	if (v == NULL)
-		return fail(msg, msgsz, "field '%s' is required", name), NULL;
+		return decode_fail(d, "field '%s' is required", name), NULL;
 	if (!json_is_string(v))
-		return fail(msg, msgsz, "field '%s' must be a string", name), NULL;
+		return decode_fail(d, "field '%s' must be a string", name), NULL;
 	s = json_string_value(v);
 	len = json_string_length(v);
 	if (!utf8_valid(s, len))
-		return fail(msg, msgsz, "field '%s' is not valid UTF-8 or "
-		    "holds U+0000", name), NULL;
+		return decode_fail(d, "field '%s' is not valid UTF-8 or holds "
+		    "U+0000", name), NULL;
 	if (utf8_blank(s, len))
-		return fail(msg, msgsz, "field '%s' must not be empty", name),
+		return decode_fail(d, "field '%s' must not be empty", name),
 		    NULL;
 	n = utf8_length(s, len);
 	if (n > max)
-		return fail(msg, msgsz, "field '%s' is too long: %zu characters, "
+		return decode_fail(d, "field '%s' is too long: %zu characters, "
 		    "at most %zu", name, n, max), NULL;
 	return s;
 }
 
-/* An id field of root. Required fields must be present; an optional one
- * that is absent leaves *out as it was. */
-static bool get_id(const json_t *root, const char *name, bool required,
-    int64_t *out, char *msg, size_t msgsz)
+bool decode_id(const json_t *root, const char *name, bool required,
+    int64_t *out, struct decode_ctx *d)
 {
 	const json_t *v = json_object_get(root, name);
 
 	if (v == NULL)
-		return required ? fail(msg, msgsz, "field '%s' is required",
+		return required ? decode_fail(d, "field '%s' is required",
 		    name) : true;
 	if (!id_from_json(v, out))
-		return fail(msg, msgsz, "field '%s' is not a valid id", name);
+		return decode_fail(d, "field '%s' is not a valid id", name);
 	return true;
 }
 
-static bool decode_users_add(const json_t *root, struct users_add_req *req,
-    char *msg, size_t msgsz)
+bool decode_ids(const json_t *root, const char *name, const char **literal,
+    size_t *n, struct decode_ctx *d)
 {
-	req->username = get_text(root, "username", decode_limits.username_max,
-	    msg, msgsz);
-	return req->username != NULL;
-}
+	const json_t *ids = json_object_get(root, name), *v;
+	struct buf *b = d->scratch;
+	size_t i, start = b->len;
+	int64_t id;
 
-static bool decode_chats_add(const json_t *root, struct chats_add_req *req,
-    char *msg, size_t msgsz)
-{
-	const json_t *users, *v;
-	size_t i;
+	if (ids == NULL)
+		return decode_fail(d, "field '%s' is required", name);
+	if (!json_is_array(ids))
+		return decode_fail(d, "field '%s' must be an array of ids",
+		    name);
+	buf_putc(b, '{');
+	json_array_foreach(ids, i, v) {
+		char *dst;
 
-	req->users = NULL;
-	req->nusers = 0;
-	req->name = get_text(root, "name", decode_limits.chat_name_max, msg,
-	    msgsz);
-	if (req->name == NULL)
-		return false;
-	users = json_object_get(root, "users");
-	if (users == NULL)
-		return fail(msg, msgsz, "field 'users' is required");
-	if (!json_is_array(users))
-		return fail(msg, msgsz, "field 'users' must be an array of "
-		    "user ids");
-	req->users = xmalloc(json_array_size(users) * sizeof *req->users);
-	json_array_foreach(users, i, v) {
-		if (!id_from_json(v, &req->users[i])) {
-			free(req->users);
-			req->users = NULL;
-			return fail(msg, msgsz, "users[%zu] is not a valid id",
+		if (!id_from_json(v, &id)) {
+			b->len = start;
+			return decode_fail(d, "%s[%zu] is not a valid id", name,
 			    i);
 		}
+		dst = buf_reserve(b, 22);
+		if (i > 0)
+			*dst++ = ',', b->len++;
+		b->len += id_format(id, dst);
 	}
-	req->nusers = json_array_size(users);
+	buf_putc(b, '}');
+	*literal = b->data + start;
+	*n = json_array_size(ids);
 	return true;
 }
 
-static bool decode_messages_add(const json_t *root,
-    struct messages_add_req *req, char *msg, size_t msgsz)
+bool decode_int(const json_t *root, const char *name, int min, int max,
+    int *out, struct decode_ctx *d)
 {
-	req->idempotency_key = NULL;
-	if (!get_id(root, "chat", true, &req->chat, msg, msgsz) ||
-	    !get_id(root, "author", true, &req->author, msg, msgsz))
-		return false;
-	req->text = get_text(root, "text", decode_limits.text_max, msg, msgsz);
-	return req->text != NULL;
-}
+	const json_t *v = json_object_get(root, name);
 
-static bool decode_chats_get(const json_t *root, struct chats_get_req *req,
-    char *msg, size_t msgsz)
-{
-	return get_id(root, "user", true, &req->user, msg, msgsz);
-}
-
-static bool decode_messages_get(const json_t *root,
-    struct messages_get_req *req, char *msg, size_t msgsz)
-{
-	const json_t *limit = json_object_get(root, "limit");
-
-	req->after = 0;
-	req->before = INT64_MAX;
-	req->limit = 0;
-	if (!get_id(root, "chat", true, &req->chat, msg, msgsz) ||
-	    !get_id(root, "after", false, &req->after, msg, msgsz) ||
-	    !get_id(root, "before", false, &req->before, msg, msgsz))
-		return false;
-	if (limit != NULL) {
-		if (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
-		    json_integer_value(limit) > MESSAGES_PAGE_MAX)
-			return fail(msg, msgsz, "field 'limit' must be an "
-			    "integer from 1 to %d", MESSAGES_PAGE_MAX);
-		req->limit = (int)json_integer_value(limit);
-	}
-	req->newest = req->limit > 0 && json_object_get(root, "before");
+	if (v == NULL)
+		return true;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max)
+		return decode_fail(d, "field '%s' must be an integer from %d to "
+		    "%d", name, min, max);
+	*out = (int)json_integer_value(v);
 	return true;
 }
 
-bool decode_request(enum route_id route, const json_t *root,
-    union request *req, char *msg, size_t msgsz)
+const char *decode_header(const struct decode_ctx *d, const char *param)
 {
-	switch (route) {
-	case ROUTE_USERS_ADD:
-		return decode_users_add(root, &req->users_add, msg, msgsz);
-	case ROUTE_CHATS_ADD:
-		return decode_chats_add(root, &req->chats_add, msg, msgsz);
-	case ROUTE_MESSAGES_ADD:
-		return decode_messages_add(root, &req->messages_add, msg,
-		    msgsz);
-	case ROUTE_CHATS_GET:
-		return decode_chats_get(root, &req->chats_get, msg, msgsz);
-	case ROUTE_MESSAGES_GET:
-		return decode_messages_get(root, &req->messages_get, msg,
-		    msgsz);
-	case ROUTE__MAX:
-		break;
-	}
-	return fail(msg, msgsz, "unknown route");
+	return d->envp ? FCGX_GetParam(param, (char **)d->envp) : NULL;
 }
 
-bool decode_idempotency_key(const char *value, char *msg, size_t msgsz)
+bool decode_idempotency_key(const char *value, struct decode_ctx *d)
 {
 	size_t i, len = strlen(value);
 
 	if (len == 0 || len > IDEMPOTENCY_KEY_MAX)
-		return fail(msg, msgsz, "header 'Idempotency-Key' must be 1 to "
+		return decode_fail(d, "header 'Idempotency-Key' must be 1 to "
 		    "%d characters", IDEMPOTENCY_KEY_MAX);
 	for (i = 0; i < len; i++)
 		if (value[i] < 0x20 || value[i] > 0x7E)
-			return fail(msg, msgsz, "header 'Idempotency-Key' must "
+			return decode_fail(d, "header 'Idempotency-Key' must "
 			    "be printable ASCII");
 	return true;
-}
-
-void request_free(enum route_id route, union request *req)
-{
-	if (route == ROUTE_CHATS_ADD) {
-		free(req->chats_add.users);
-		req->chats_add.users = NULL;
-	}
 }

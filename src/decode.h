@@ -1,6 +1,7 @@
-/* Request decoding: from the raw body to one typed struct per endpoint.
- * Every rule of API.md about a request's shape is checked here, so a
- * handler only ever sees valid input. */
+/* Request decoding: the generic pieces every endpoint's decoder (in
+ * src/api/) is built of. Each checks one rule of API.md about a field, so
+ * a handler only ever sees valid input, and on failure leaves a message
+ * for the client that names the field. */
 #ifndef CHATD_DECODE_H
 #define CHATD_DECODE_H
 
@@ -10,9 +11,9 @@
 
 #include <jansson.h>
 
-#include "router.h"
+#include "buf.h"
 
-/* Limits in code points (API.md section 0). */
+/* Limits in code points (API.md section 0); set from the command line. */
 struct limits {
 	size_t username_max;
 	size_t chat_name_max;
@@ -20,61 +21,59 @@ struct limits {
 };
 extern struct limits decode_limits;
 
-#define MESSAGES_PAGE_MAX 1000
 #define IDEMPOTENCY_KEY_MAX 255
 
-/* Strings are borrowed from the json_t the request was decoded from and
- * are valid while it lives; they are NUL-terminated. */
-struct users_add_req {
-	const char *username;
-};
-
-struct chats_add_req {
-	const char *name;
-	int64_t *users;		/* owned: freed by request_free() */
-	size_t nusers;
-};
-
-struct messages_add_req {
-	int64_t chat, author;
-	const char *text;
-	const char *idempotency_key;	/* NULL when the header is absent */
-};
-
-struct chats_get_req {
-	int64_t user;
-};
-
-struct messages_get_req {
-	int64_t chat;
-	int64_t after;		/* 0 when absent: ids start at 1 */
-	int64_t before;		/* INT64_MAX when absent */
-	int limit;		/* 0 when absent: the whole chat */
-	bool newest;		/* before and limit given: the newest page */
-};
-
-union request {
-	struct users_add_req users_add;
-	struct chats_add_req chats_add;
-	struct messages_add_req messages_add;
-	struct chats_get_req chats_get;
-	struct messages_get_req messages_get;
+/* What a decoder works with besides the body. */
+struct decode_ctx {
+	char *const *envp;	/* the request's FastCGI parameters (headers
+				   as HTTP_*); NULL for none */
+	struct buf *scratch;	/* emptied by the worker before each request;
+				   see decode_ids() */
+	char *msg;		/* the message for the client on failure */
+	size_t msgsz;
 };
 
 /* Parses a request body. Returns a new reference to a JSON object, or NULL
- * with a message for the client in msg (400 bad_request). */
+ * with a message for the client in msg (400 bad_request). An integer out
+ * of int64 range is named by its field, whatever the field is called. */
 json_t *decode_body(const char *body, size_t len, char *msg, size_t msgsz);
 
-/* Decodes the object root into req for route. False with a message in msg
- * when a field is missing, of the wrong type or out of its limits. On
- * success the caller owns req and releases it with request_free(). */
-bool decode_request(enum route_id route, const json_t *root,
-    union request *req, char *msg, size_t msgsz);
+/* Formats the message for the client into d and returns false, so that a
+ * decoder can `return decode_fail(d, "...")`. */
+bool decode_fail(struct decode_ctx *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The required string field name of root: valid UTF-8 without U+0000,
+ * 1..max code points and not only whitespace. Borrowed from root; NULL
+ * with a message when it is not. */
+const char *decode_text(const json_t *root, const char *name, size_t max,
+    struct decode_ctx *d);
+
+/* An id field of root (API.md: a canonical decimal string or a JSON
+ * integer >= 0) into *out. A required field must be present; an optional
+ * one that is absent leaves *out as it was. */
+bool decode_id(const json_t *root, const char *name, bool required,
+    int64_t *out, struct decode_ctx *d);
+
+/* The required field name of root: an array of ids (any length, repeats
+ * allowed). Written as a PostgreSQL array literal "{1,2,3}" into d's
+ * scratch buffer; *literal points there and stays valid until the request
+ * ends, provided that nothing else is appended to the scratch buffer (one
+ * id list per request), and *n is the array's length. */
+bool decode_ids(const json_t *root, const char *name, const char **literal,
+    size_t *n, struct decode_ctx *d);
+
+/* The optional field name of root: a JSON integer in [min, max] into *out;
+ * absent leaves *out as it was. */
+bool decode_int(const json_t *root, const char *name, int min, int max,
+    int *out, struct decode_ctx *d);
+
+/* The value of the request header whose FastCGI name is param (e.g.
+ * "HTTP_IDEMPOTENCY_KEY"), or NULL when absent. Borrowed from d->envp. */
+const char *decode_header(const struct decode_ctx *d, const char *param);
 
 /* Checks an Idempotency-Key header value: 1..IDEMPOTENCY_KEY_MAX printable
  * ASCII characters. */
-bool decode_idempotency_key(const char *value, char *msg, size_t msgsz);
-
-void request_free(enum route_id route, union request *req);
+bool decode_idempotency_key(const char *value, struct decode_ctx *d);
 
 #endif

@@ -20,6 +20,11 @@ void log_set_level(enum log_level level)
 	max_level = level;
 }
 
+bool log_enabled(enum log_level level)
+{
+	return level <= max_level;
+}
+
 /* Formats the whole line first and writes it with one write(2), so lines
  * of concurrent workers sharing stderr never interleave. */
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -4,10 +4,16 @@
 #ifndef CHATD_LOG_H
 #define CHATD_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_LEVEL__MAX };
 
 /* Messages above this level are dropped; LOG_INFO unless changed. */
 void log_set_level(enum log_level level);
+
+/* True when messages of level are written: a caller can skip the work of
+ * a message nobody will read. */
+bool log_enabled(enum log_level level);
 
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
@@ -72,34 +73,27 @@ struct master {
 	int exit_status;
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static pid_t spawn(struct master *m, struct child *c)
 {
 	pid_t pid = fork();
 
 	if (pid < 0) {
 		log_error("fork: %s", strerror(errno));
-		c->respawn_at_ms = now_ms() + BACKOFF_MAX_MS;
+		c->respawn_at_ms = clock_ms() + BACKOFF_MAX_MS;
 		return -1;
 	}
 	if (pid == 0) {
 		struct sigaction sa;
-		sigset_t none;
 		int rc;
 
+		/* Every signal the master handles is still blocked (see
+		 * install_signals): one that arrives now waits until
+		 * worker_run() has installed the worker's own handlers and
+		 * lets it in. Unblocking here would run the master's handler
+		 * in the child (the stop lost) or SIGHUP's default (death). */
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
 		rc = worker_run(&m->cfg->worker);
 #ifdef CHATD_ASAN
 		__lsan_do_leak_check();	/* _exit() skips the check at exit */
@@ -107,7 +101,7 @@ static pid_t spawn(struct master *m, struct child *c)
 		_exit(rc);
 	}
 	c->pid = pid;
-	c->started_ms = now_ms();
+	c->started_ms = clock_ms();
 	c->generation = m->generation;
 	c->retiring = false;
 	return pid;
@@ -140,7 +134,7 @@ static void begin_stop(struct master *m, int exit_status)
 		 * queueing them behind the drain. */
 		listen_cleanup(m->cfg->listen);
 		m->stopping = true;
-		m->stop_started_ms = now_ms();
+		m->stop_started_ms = clock_ms();
 		m->last_term_ms = 0;
 		m->exit_status = exit_status;
 	}
@@ -148,7 +142,7 @@ static void begin_stop(struct master *m, int exit_status)
 
 static void reap(struct master *m)
 {
-	long long now = now_ms();
+	long long now = clock_ms();
 	char how[64];
 	int status, i;
 	pid_t pid;
@@ -209,7 +203,7 @@ static bool rolling_restart(struct master *m)
 			return false;
 		m->kids[j] = *c;
 		m->kids[j].retiring = true;
-		m->kids[j].retired_ms = now_ms();
+		m->kids[j].retired_ms = clock_ms();
 		kill(m->kids[j].pid, SIGTERM);
 		c->pid = 0;
 		spawn(m, c);
@@ -334,7 +328,7 @@ int master_run(const struct master_config *cfg)
 	memset(m.kids, 0, (size_t)m.nkids * sizeof *m.kids);
 	log_info("master started: %d workers", cfg->workers);
 	for (;;) {
-		long long now = now_ms(), t;
+		long long now = clock_ms(), t;
 		struct timespec ts, *tsp = NULL;
 
 		if (got_chld) {
@@ -365,7 +359,7 @@ int master_run(const struct master_config *cfg)
 				    m.kids[i].respawn_at_ms <= now)
 					spawn(&m, &m.kids[i]);
 		}
-		t = next_timeout(&m, now_ms());
+		t = next_timeout(&m, clock_ms());
 		if (t >= 0) {
 			ts.tv_sec = t / 1000;
 			ts.tv_nsec = t % 1000 * 1000000;

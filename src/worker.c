@@ -2,17 +2,20 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fcgiapp.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "db.h"
 #include "decode.h"
 #include "log.h"
 #include "reply.h"
-#include "router.h"
+#include "route.h"
 #include "worker.h"
 
 static volatile sig_atomic_t stop;
@@ -27,7 +30,10 @@ struct worker {
 	const struct worker_config *cfg;
 	struct db *db;
 	struct buf body;	/* the request body; reused */
+	struct buf scratch;	/* the decoders' (decode_ctx); reused */
 	struct reply reply;
+	/* the decoded request of the route in hand */
+	alignas(max_align_t) unsigned char req[ROUTE_REQ_MAX];
 };
 
 /* Reads the whole body into w->body, refusing more than max_body bytes
@@ -59,64 +65,77 @@ static enum api_error read_body(struct worker *w, FCGX_Request *fr)
 	return API_OK;
 }
 
-/* Everything between accepting a request and sending its reply. */
-static enum api_error serve(struct worker *w, FCGX_Request *fr)
+/* Everything between accepting a request and sending its reply: the
+ * route (404), its method and session (405, 401), its body and decoder
+ * (413, 400), then its handler. *route is the route found, or NULL. */
+static enum api_error serve(struct worker *w, FCGX_Request *fr,
+    const struct route **route)
 {
 	struct reply *r = &w->reply;
-	const struct route *route;
-	const char *path, *method, *key;
-	union request req;
+	struct decode_ctx d = {.envp = fr->envp, .scratch = &w->scratch,
+	    .msg = r->message, .msgsz = sizeof r->message};
+	const struct route *rt;
 	enum api_error e;
-	json_t *root;
+	json_t *root = NULL;
+	const char *path;
 	size_t len;
 
-	path = router_path(FCGX_GetParam("DOCUMENT_URI", fr->envp),
+	path = route_path(FCGX_GetParam("DOCUMENT_URI", fr->envp),
 	    FCGX_GetParam("REQUEST_URI", fr->envp), &len);
-	route = router_find(path, len);
-	if (route == NULL)
+	*route = rt = route_find(path, len);
+	if (rt == NULL)
 		return reply_fail(r, API_NOT_FOUND, "unknown path");
-	method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
-	if (method == NULL || strcmp(method, "POST") != 0) {
-		r->allow = "POST";
-		return reply_fail(r, API_METHOD_NOT_ALLOWED, "%s accepts only "
-		    "POST", route->path);
-	}
-	e = read_body(w, fr);
+	e = route_admit(rt, FCGX_GetParam("REQUEST_METHOD", fr->envp), false,
+	    r);
 	if (e != API_OK)
 		return e;
-	root = decode_body(w->body.data, w->body.len, r->message,
-	    sizeof r->message);
-	if (root == NULL)
-		return API_BAD_REQUEST;
-	if (!decode_request(route->id, root, &req, r->message,
-	    sizeof r->message)) {
-		json_decref(root);
-		return API_BAD_REQUEST;
+	if (rt->body == BODY_JSON) {
+		e = read_body(w, fr);
+		if (e != API_OK)
+			return e;
+		root = decode_body(w->body.data, w->body.len, r->message,
+		    sizeof r->message);
+		if (root == NULL)
+			return API_BAD_REQUEST;
 	}
-	e = API_OK;
-	if (route->id == ROUTE_MESSAGES_ADD) {
-		key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", fr->envp);
-		if (key && !decode_idempotency_key(key, r->message,
-		    sizeof r->message))
-			e = API_BAD_REQUEST;
-		req.messages_add.idempotency_key = key;
-	}
-	if (e == API_OK)
-		e = route->handle(w->db, &req, r);
-	request_free(route->id, &req);
+	buf_reset(&w->scratch);
+	if (rt->decode && !rt->decode(root, w->req, &d))
+		e = API_BAD_REQUEST;
+	else
+		e = rt->handle(w->db, w->req, r);
 	json_decref(root);
 	return e;
 }
 
+/* With --verbose, one line per request: method, path, status, time. */
+static void log_request(const struct route *rt, FCGX_Request *fr,
+    int status, long long start_us)
+{
+	const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	const char *path;
+	size_t len;
+
+	path = rt ? rt->path : route_path(FCGX_GetParam("DOCUMENT_URI",
+	    fr->envp), FCGX_GetParam("REQUEST_URI", fr->envp), &len);
+	log_debug("request %s %.*s %d %.2f ms", method ? method : "-",
+	    rt ? (int)strlen(path) : (int)(len > 200 ? 200 : len), path,
+	    status, (double)(clock_us() - start_us) / 1000.0);
+}
+
 static void handle(struct worker *w, FCGX_Request *fr)
 {
+	bool verbose = log_enabled(LOG_DEBUG);
+	long long start_us = verbose ? clock_us() : 0;
+	const struct route *rt;
 	enum api_error e;
 
 	reply_reset(&w->reply, fr->out);
-	e = serve(w, fr);
+	e = serve(w, fr, &rt);
 	if (e == API_INTERNAL)
 		log_error("request failed: %s", w->reply.message);
 	reply_finish(&w->reply, e);
+	if (verbose)
+		log_request(rt, fr, reply_status(&w->reply, e), start_us);
 }
 
 /* Sends the rest of the reply and closes the connection. libfcgi's own
@@ -155,25 +174,38 @@ static void install_signals(sigset_t *stops)
 /* Stop signals are blocked while a request is handled, so no system call
  * of a request is interrupted; they are let in only around accept. A stop
  * that lands between the check of `stop` and accept() itself is caught by
- * the master, which repeats SIGTERM until the worker is gone. */
+ * the master, which repeats SIGTERM until the worker is gone. Forked by the
+ * master, the worker starts with every signal the master handles blocked
+ * (master.c, spawn) and lets them in only here, once its own handlers are
+ * in place: a signal that comes earlier waits for them. */
 int worker_run(const struct worker_config *cfg)
 {
-	struct worker w = {.cfg = cfg};
+	struct worker *w = xmalloc(sizeof *w);
 	FCGX_Request fr;
 	sigset_t stops;
 	int rc, status = EXIT_SUCCESS;
+	char why[256];
 
 	install_signals(&stops);
-	sigprocmask(SIG_BLOCK, &stops, NULL);
+	sigprocmask(SIG_SETMASK, &stops, NULL);
+	if (!route_table_check(why, sizeof why)) {
+		log_error("worker: bad route table: %s", why);
+		free(w);
+		return EXIT_FAILURE;
+	}
+	memset(w, 0, sizeof *w);
+	w->cfg = cfg;
 	if (FCGX_Init() != 0 ||
 	    FCGX_InitRequest(&fr, cfg->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR)) {
 		log_error("worker: FastCGI initialisation failed");
+		free(w);
 		return EXIT_FAILURE;
 	}
-	w.db = db_new(cfg->conninfo, cfg->statement_timeout_ms);
-	buf_init(&w.body);
-	reply_init(&w.reply, NULL);
-	db_ready(w.db);		/* connect early; failure is retried later */
+	w->db = db_new(cfg->conninfo, cfg->statement_timeout_ms);
+	buf_init(&w->body);
+	buf_init(&w->scratch);
+	reply_init(&w->reply, NULL);
+	db_ready(w->db);	/* connect early; failure is retried later */
 	while (!stop) {
 		sigprocmask(SIG_UNBLOCK, &stops, NULL);
 		rc = stop ? -1 : FCGX_Accept_r(&fr);
@@ -185,11 +217,13 @@ int worker_run(const struct worker_config *cfg)
 			status = EXIT_FAILURE;
 			break;
 		}
-		handle(&w, &fr);
+		handle(w, &fr);
 		finish(&fr);
 	}
-	reply_free(&w.reply);
-	buf_free(&w.body);
-	db_free(w.db);
+	reply_free(&w->reply);
+	buf_free(&w->scratch);
+	buf_free(&w->body);
+	db_free(w->db);
+	free(w);
 	return status;
 }

@@ -1,18 +1,22 @@
-/* fuzz_decode — request bodies through decode_body() and decode_request(),
- * the code that turns what a client sent into a handler's typed struct.
+/* fuzz_decode — request bodies through decode_body() and each endpoint's
+ * decoder (its route entry's), the code that turns what a client sent into
+ * a handler's typed struct.
  *
- * Input: one byte choosing the route (its value modulo ROUTE__MAX, so all
- * five), then the body. The same body, cut at its first NUL as a FastCGI
- * parameter would be, is also checked as an Idempotency-Key header.
+ * Input: one byte choosing the endpoint (its value modulo the number of
+ * endpoints that read a JSON body, so all of them), then the body. The same
+ * body, cut at its first NUL as a FastCGI parameter would be, is also
+ * checked as an Idempotency-Key header, alone and through messages/add.
  *
- * Invariants: decode_request() accepts exactly what a reference decoder
- * written from API.md accepts, and an accepted request holds what the
- * reference read (strings borrowed from the JSON tree, valid UTF-8 without
- * NUL, within the limits, not blank; ids >= 0; a messages/get limit in
- * 0..MESSAGES_PAGE_MAX). A rejection leaves a message that becomes a
- * valid JSON error body. A request is released the way the worker does:
- * request_free() after a success; after a failure decode_request() has
- * already freed what it took (LeakSanitizer checks). */
+ * Invariants: a decoder accepts exactly what a reference decoder written
+ * from API.md accepts, and an accepted request holds what the reference
+ * read (strings borrowed from the JSON tree, valid UTF-8 without NUL,
+ * within the limits, not blank; ids >= 0; a messages/get limit in
+ * 0..MESSAGES_PAGE_MAX). A rejection leaves a message that becomes a valid
+ * JSON error body. Decoders allocate nothing of their own: what they keep
+ * lives in the tree or the worker's scratch buffer (LeakSanitizer checks).
+ *
+ * The endpoints' files are included to see their private request structs;
+ * their route entries then come from here, not from the library. */
 #include "config.h"
 
 #include <stdbool.h>
@@ -22,12 +26,19 @@
 
 #include <jansson.h>
 
+#include "api/users_add.c"
+#include "api/chats_add.c"
+#include "api/messages_add.c"
+#include "api/chats_get.c"
+#include "api/messages_get.c"
+
 #include "buf.h"
 #include "decode.h"
 #include "errors.h"
 #include "fuzz.h"
 #include "ref.h"
 #include "reply.h"
+#include "route.h"
 
 /* The text field name of root as the reference decoder sees it: a string,
  * well-formed UTF-8 without NUL, 1..max code points, not all White_Space. */
@@ -97,6 +108,7 @@ static void check_chats_add(const json_t *root, bool ok,
 {
 	const json_t *users = json_object_get(root, "users"), *v;
 	const char *name = NULL;
+	struct buf want_lit;
 	bool want;
 	int64_t id;
 	size_t i;
@@ -106,20 +118,26 @@ static void check_chats_add(const json_t *root, bool ok,
 	json_array_foreach(users, i, v)
 		want = want && ref_id(v, &id);
 	FUZZ_CHECK(ok == want, "decoded %d, reference %d", ok, want);
-	if (!ok) {
-		FUZZ_CHECK(req->users == NULL, "a rejected request kept its "
-		    "users array");
+	if (!ok)
 		return;
-	}
 	check_text(req->name, name, decode_limits.chat_name_max);
 	FUZZ_CHECK(req->nusers == json_array_size(users), "%zu users of %zu",
 	    req->nusers, json_array_size(users));
+	/* The array literal, written here the slow way: "{" ids "," "}". */
+	buf_init(&want_lit);
+	buf_putc(&want_lit, '{');
 	json_array_foreach(users, i, v) {
+		char digits[32];
+
 		ref_id(v, &id);
-		FUZZ_CHECK(req->users[i] >= 0 && req->users[i] == id,
-		    "users[%zu] = %lld, reference %lld", i,
-		    (long long)req->users[i], (long long)id);
+		snprintf(digits, sizeof digits, "%s%lld", i ? "," : "",
+		    (long long)id);
+		buf_puts(&want_lit, digits);
 	}
+	buf_putc(&want_lit, '}');
+	FUZZ_CHECK(strcmp(req->users, want_lit.data) == 0, "users literal %.80s,"
+	    " reference %.80s", req->users, want_lit.data);
+	buf_free(&want_lit);
 }
 
 static void check_messages_add(const json_t *root, bool ok,
@@ -142,6 +160,29 @@ static void check_messages_add(const json_t *root, bool ok,
 	check_text(req->text, text, decode_limits.text_max);
 	FUZZ_CHECK(req->idempotency_key == NULL, "a key from nowhere");
 }
+
+/* One JSON endpoint and its reference check. */
+struct target {
+	const struct route *route;
+	void (*check)(const json_t *root, bool ok, const void *req);
+};
+
+#define CHECKER(name) \
+	static void check_##name##_any(const json_t *root, bool ok, \
+	    const void *req) { check_##name(root, ok, req); }
+CHECKER(users_add)
+CHECKER(chats_add)
+CHECKER(messages_add)
+CHECKER(chats_get)
+CHECKER(messages_get)
+
+static const struct target targets[] = {
+	{&route_users_add, check_users_add_any},
+	{&route_chats_add, check_chats_add_any},
+	{&route_messages_add, check_messages_add_any},
+	{&route_chats_get, check_chats_get_any},
+	{&route_messages_get, check_messages_get_any},
+};
 
 static void check_chats_get(const json_t *root, bool ok,
     const struct chats_get_req *req)
@@ -229,7 +270,11 @@ static void check_idempotency_key(const uint8_t *data, size_t size)
 	for (i = 0; i < len; i++)
 		want = want && (unsigned char)key[i] >= ' ' &&
 		    (unsigned char)key[i] <= '~';
-	ok = decode_idempotency_key(key, msg, sizeof msg);
+	{
+		struct decode_ctx d = {.msg = msg, .msgsz = sizeof msg};
+
+		ok = decode_idempotency_key(key, &d);
+	}
 	FUZZ_CHECK(ok == want, "key of %zu bytes: decoded %d, reference %d",
 	    len, ok, want);
 	if (!ok)
@@ -237,24 +282,56 @@ static void check_idempotency_key(const uint8_t *data, size_t size)
 	free(key);
 }
 
+/* The key through messages/add's decoder, as the worker hands it the
+ * header: accepted exactly when the key alone is, and kept as sent. */
+static void check_key_in_request(const uint8_t *data, size_t size)
+{
+	static const char body[] = "{\"chat\":1,\"author\":2,\"text\":\"t\"}";
+	char *param = malloc(size + sizeof "HTTP_IDEMPOTENCY_KEY=");
+	char *envp[2] = {param, NULL}, msg[256];
+	struct messages_add_req req;
+	struct decode_ctx d = {.envp = envp, .msg = msg, .msgsz = sizeof msg};
+	json_t *root = json_loads(body, 0, NULL);
+	const char *key;
+	bool ok, alone;
+
+	if (param == NULL || root == NULL)
+		abort();
+	memcpy(param, "HTTP_IDEMPOTENCY_KEY=", 21);
+	memcpy(param + 21, data, size);
+	param[21 + size] = '\0';
+	key = param + 21;
+	alone = decode_idempotency_key(key, &d);
+	ok = route_messages_add.decode(root, &req, &d);
+	FUZZ_CHECK(ok == alone, "key decoded %d in a request, %d alone", ok,
+	    alone);
+	if (ok)
+		FUZZ_CHECK(req.idempotency_key == key, "key not borrowed");
+	json_decref(root);
+	free(param);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	enum route_id route;
-	union request req;
+	const struct target *t;
+	unsigned char req[ROUTE_REQ_MAX];
+	struct decode_ctx d;
+	struct buf scratch;
 	char msg[256];
 	json_t *root;
 	bool ok;
 
 	if (size == 0)
 		return 0;
-	route = (enum route_id)(data[0] % ROUTE__MAX);
+	t = &targets[data[0] % (sizeof targets / sizeof *targets)];
 	data++;
 	size--;
 	check_idempotency_key(data, size);
+	check_key_in_request(data, size);
 
 	/* Poison what decoding must set, so reading a field it left alone
 	 * shows up as a wrong value. */
-	memset(&req, 0xA5, sizeof req);
+	memset(req, 0xA5, sizeof req);
 	memset(msg, 'x', sizeof msg);
 	root = decode_body((const char *)data, size, msg, sizeof msg);
 	if (root == NULL) {
@@ -262,30 +339,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FUZZ_CHECK(json_is_object(root), "decode_body returned a non-object");
-	ok = decode_request(route, root, &req, msg, sizeof msg);
-	switch (route) {
-	case ROUTE_USERS_ADD:
-		check_users_add(root, ok, &req.users_add);
-		break;
-	case ROUTE_CHATS_ADD:
-		check_chats_add(root, ok, &req.chats_add);
-		break;
-	case ROUTE_MESSAGES_ADD:
-		check_messages_add(root, ok, &req.messages_add);
-		break;
-	case ROUTE_CHATS_GET:
-		check_chats_get(root, ok, &req.chats_get);
-		break;
-	case ROUTE_MESSAGES_GET:
-		check_messages_get(root, ok, &req.messages_get);
-		break;
-	case ROUTE__MAX:
-		abort();
-	}
-	if (ok)
-		request_free(route, &req);
-	else
+	FUZZ_CHECK(t->route->req_size <= sizeof req, "request struct too big");
+	buf_init(&scratch);
+	d = (struct decode_ctx){.scratch = &scratch, .msg = msg,
+	    .msgsz = sizeof msg};
+	ok = t->route->decode(root, req, &d);
+	t->check(root, ok, req);
+	if (!ok)
 		check_message(msg, sizeof msg);
+	buf_free(&scratch);
 	json_decref(root);
 	return 0;
 }

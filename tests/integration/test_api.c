@@ -1262,13 +1262,37 @@ static void test_messages_add_idempotency(void **state)
 	assert_int_equal(json_array_size(msgs), 1);
 	json_decref(msgs);
 
-	/* The key decides, not the text. */
-	assert_int_equal(api_message_add(chat, a, "changed text", key, id), 201);
-	assert_string_equal(id, id1);
+	/* The same key with another request (another text, another chat)
+	 * is a client bug: 422, and nothing is stored (API.md section 1). */
+	{
+		struct http_reply r;
+
+		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+		http_post_json("/messages/add",
+			       json_pack("{s:s,s:s,s:s}", "chat", chat, "author", a,
+					 "text", "changed text"),
+			       hdr, &r);
+		check_error(&r, 422, "idempotency_key_reused",
+			    "same key, another text");
+		http_reply_free(&r);
+		http_post_json("/messages/add",
+			       json_pack("{s:s,s:s,s:s}", "chat", chat2, "author",
+					 a, "text", "hello"),
+			       hdr, &r);
+		check_error(&r, 422, "idempotency_key_reused",
+			    "same key, another chat");
+		http_reply_free(&r);
+	}
 	msgs = must_messages(chat);
 	assert_int_equal(json_array_size(msgs), 1);
 	assert_string_equal(str_at(json_array_get(msgs, 0), "text"), "hello");
 	json_decref(msgs);
+	msgs = must_messages(chat2);
+	assert_int_equal(json_array_size(msgs), 0);
+	json_decref(msgs);
+	/* ... and the key still answers the request it was first used for. */
+	assert_int_equal(api_message_add(chat, a, "hello", key, id), 201);
+	assert_string_equal(id, id1);
 
 	/* Another key is another message. */
 	assert_int_equal(api_message_add(chat, a, "hello", key2, id), 201);
@@ -2039,6 +2063,75 @@ static void test_server_assigns_times_and_ids(void **state)
 	json_decref(l);
 }
 
+/* GET /health: 200 {"status":"ok"} through nginx -> chatd -> PostgreSQL;
+ * the method field of its route: only GET, 405 naming it otherwise. */
+static void test_health(void **state)
+{
+	static const char *const methods[] = { "POST", "PUT", "DELETE" };
+	struct http_reply r;
+	size_t i;
+
+	(void)state;
+	http_request("GET", "/health", NULL, 0, NULL, &r);
+	check_status(&r, 200, "GET /health");
+	if (!is_json_content_type(r.content_type))
+		fail_msg_at("GET /health: Content-Type '%s'", r.content_type);
+	assert_non_null(r.json);
+	assert_string_equal(str_at(r.json, "status"), "ok");
+	assert_int_equal(json_object_size(r.json), 1);
+	http_reply_free(&r);
+	/* A query string changes nothing. */
+	http_request("GET", "/health?verbose=1", NULL, 0, NULL, &r);
+	check_status(&r, 200, "GET /health?verbose=1");
+	http_reply_free(&r);
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		http_request(methods[i], "/health", "{}", 2, NULL, &r);
+		check_error(&r, 405, "method_not_allowed", methods[i]);
+		if (strcmp(r.allow, "GET") != 0)
+			fail_msg_at("%s /health: Allow is '%s', want 'GET'",
+				    methods[i], r.allow);
+		http_reply_free(&r);
+	}
+	http_request("GET", "/health/", NULL, 0, NULL, &r);
+	check_error(&r, 404, "not_found", "GET /health/");
+	http_reply_free(&r);
+}
+
+/* GET /health while PostgreSQL is down: 503 unavailable with Retry-After,
+ * then 200 again once it is back. Runs last: it stops the database. */
+static void test_health_database_down(void **state)
+{
+	struct http_reply r;
+	double deadline;
+	long status = 0;
+
+	(void)state;
+	if (stack_script(&the_stack, "pg-stop") != 0)
+		fail_msg_at("contrib/stack pg-stop failed");
+	http_request("GET", "/health", NULL, 0, NULL, &r);
+	check_error(&r, 503, "unavailable", "GET /health, database down");
+	if (strcmp(r.retry_after, "1") != 0)
+		fail_msg_at("Retry-After is '%s', want '1'", r.retry_after);
+	http_reply_free(&r);
+	if (stack_script(&the_stack, "pg-start") != 0)
+		fail_msg_at("contrib/stack pg-start failed");
+	/* Each worker reconnects on its own; all answer within seconds. */
+	deadline = now_seconds() + 15;
+	while (now_seconds() < deadline) {
+		int ok = 0, i;
+
+		for (i = 0; i < 8; i++) {
+			status = http_request("GET", "/health", NULL, 0, NULL, &r);
+			http_reply_free(&r);
+			ok += status == 200;
+		}
+		if (ok == 8)
+			break;
+		sleep_ms(100);
+	}
+	assert_int_equal(status, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2078,6 +2171,8 @@ int main(void)
 		cmocka_unit_test(test_payload_too_large),
 		cmocka_unit_test(test_ids_as_integers),
 		cmocka_unit_test(test_server_assigns_times_and_ids),
+		cmocka_unit_test(test_health),
+		cmocka_unit_test(test_health_database_down),
 	};
 
 	return cmocka_run_group_tests(tests, stack_group_setup,

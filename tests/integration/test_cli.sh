@@ -30,8 +30,8 @@ CHATD_PORT=$port CHATD_WORKERS=2 CHATD_WRITE_RATE=1r/s "$stack" start "$dir" >/d
 	{ echo "[  FAILED  ] 1 test(s), listed below: stack start"; exit 1; }
 db="host=$dir/pg dbname=chatd user=chatd"
 
-check "migrate twice is a no-op" "at version 3" "$("$CHATD_BIN" migrate --db "$db" 2>&1)"
-check "one row per migration" "3" "$("$stack" psql "$dir" -Atc 'SELECT count(*) FROM chatd_migrations')"
+check "migrate twice is a no-op" "at version 4" "$("$CHATD_BIN" migrate --db "$db" 2>&1)"
+check "one row per migration" "4" "$("$stack" psql "$dir" -Atc 'SELECT count(*) FROM chatd_migrations')"
 
 "$stack" psql "$dir" -qc 'CREATE DATABASE behind' >/dev/null
 out=$("$CHATD_BIN" serve --listen "unix:$dir/behind.sock" --db "host=$dir/pg dbname=behind user=chatd" 2>&1)
@@ -66,6 +66,33 @@ if ((EUID == 0)); then
 else
 	check "--user without root is refused" "needs chatd to be started as root" \
 		"$("$CHATD_BIN" serve --listen "unix:$dir/priv.sock" --user nobody --db "$db" 2>&1)"
+fi
+
+# --verbose: one line per request (method, path, status, time), for
+# every outcome; without it, none.
+if command -v cgi-fcgi >/dev/null; then
+	"$CHATD_BIN" serve --listen "unix:$dir/verbose.sock" --workers 1 --verbose \
+		--db "$db" 2>"$dir/verbose.log" &
+	vpid=$!
+	for _ in $(seq 50); do [[ -S $dir/verbose.sock ]] && break; sleep 0.1; done
+	fcgi() {	# fcgi METHOD PATH BODY
+		printf '%s' "$3" | REQUEST_METHOD=$1 DOCUMENT_URI=$2 CONTENT_LENGTH=${#3} \
+			cgi-fcgi -bind -connect "$dir/verbose.sock" >/dev/null
+	}
+	fcgi POST /users/add '{"username":"verbose_1"}'
+	fcgi POST /users/add '{"username":""}'
+	fcgi GET /users/add ''
+	fcgi POST /nowhere '{}'
+	fcgi GET /health ''
+	kill -TERM "$vpid"
+	wait "$vpid"
+	for want in "POST /users/add 201" "POST /users/add 400" "GET /users/add 405" \
+		"POST /nowhere 404" "GET /health 200"; do
+		check "--verbose logs: $want" "$want" \
+			"$(grep -Eo "debug: request $want [0-9]+\.[0-9]{2} ms\$" "$dir/verbose.log")"
+	done
+	check "--verbose: exactly one line per request" 5 "$(grep -c 'debug: request ' "$dir/verbose.log")"
+	check "without --verbose: no request lines" 0 "$(grep -c 'debug: request ' "$dir/chatd.log")"
 fi
 
 check "API answers before the outage" "201" "$(post /users/add '{"username":"before_outage"}')"

@@ -1,0 +1,97 @@
+/* POST /messages/add {"chat", "author", "text"} [Idempotency-Key] ->
+ * 201 {"id"}; 404 for an unknown chat or author; 403 for a non-member.
+ * A repeated Idempotency-Key of the same author answers the earlier 201
+ * when the request is the same (chat and text), 422 when it is not. */
+#include "config.h"
+
+#include <string.h>
+
+#include "db.h"
+#include "decode.h"
+#include "id.h"
+#include "log.h"
+#include "pgbin.h"
+#include "reply.h"
+#include "route.h"
+
+struct messages_add_req {
+	int64_t chat, author;
+	const char *text;		/* borrowed from the body */
+	const char *idempotency_key;	/* borrowed; NULL when absent */
+};
+
+/* sql/004_message_outcomes.sql: outcome (a word), message_id. */
+static const struct query messages_add_insert = {"messages_add",
+    "SELECT outcome, message_id FROM chatd_message_add($1, $2, $3, $4)", 4};
+
+static bool messages_add_decode(const json_t *root, void *out,
+    struct decode_ctx *d)
+{
+	struct messages_add_req *req = out;
+
+	if (!decode_id(root, "chat", true, &req->chat, d) ||
+	    !decode_id(root, "author", true, &req->author, d))
+		return false;
+	req->text = decode_text(root, "text", decode_limits.text_max, d);
+	if (req->text == NULL)
+		return false;
+	req->idempotency_key = decode_header(d, "HTTP_IDEMPOTENCY_KEY");
+	return req->idempotency_key == NULL ||
+	    decode_idempotency_key(req->idempotency_key, d);
+}
+
+/* The answer to the function's outcome, whose words are listed in the
+ * migration that defines it. */
+static enum api_error messages_add_answer(const PGresult *res,
+    const char *chat, const char *author, struct reply *r)
+{
+	const char *outcome = PQgetvalue(res, 0, 0);
+
+	if (strcmp(outcome, "created") == 0 ||
+	    strcmp(outcome, "replayed") == 0) {
+		reply_created(r, pgbin_int8(PQgetvalue(res, 0, 1)));
+		return API_OK;
+	}
+	if (strcmp(outcome, "no_chat") == 0)
+		return reply_fail(r, API_NOT_FOUND, "chat %s does not exist",
+		    chat);
+	if (strcmp(outcome, "no_author") == 0)
+		return reply_fail(r, API_NOT_FOUND, "user %s does not exist",
+		    author);
+	if (strcmp(outcome, "not_member") == 0)
+		return reply_fail(r, API_FORBIDDEN, "user %s is not a member of "
+		    "chat %s", author, chat);
+	if (strcmp(outcome, "key_reused") == 0)
+		return reply_fail(r, API_IDEMPOTENCY_KEY_REUSED, "this "
+		    "Idempotency-Key was already used by user %s for another "
+		    "message (another chat or text); nothing was stored",
+		    author);
+	log_error("messages/add: unexpected outcome '%s'", outcome);
+	return reply_fail(r, API_INTERNAL, "internal error");
+}
+
+static enum api_error messages_add(struct db *db, const void *arg,
+    struct reply *r)
+{
+	const struct messages_add_req *in = arg;
+	char chat[21], author[21];
+	const char *params[4] = {chat, author, in->text, in->idempotency_key};
+	enum api_error err;
+	PGresult *res;
+
+	id_format(in->chat, chat);
+	id_format(in->author, author);
+	res = db_query(db, &messages_add_insert, params, &err);
+	if (res == NULL)
+		return reply_db_error(r, err);
+	err = messages_add_answer(res, chat, author, r);
+	PQclear(res);
+	return err;
+}
+
+const struct route route_messages_add = {
+	.path = "/messages/add", .method = "POST", .body = BODY_JSON,
+	.req_size = sizeof(struct messages_add_req),
+	.decode = messages_add_decode, .handle = messages_add,
+	.queries = (const struct query *const[]){&messages_add_insert, NULL},
+};

@@ -1,0 +1,110 @@
+/* POST /messages/get {"chat", ["limit", "after", "before"]} -> 200
+ * [message...], oldest first; 404 for an unknown chat. A page (with a
+ * limit) is fetched whole; without a limit the whole chat is streamed row
+ * by row, so the worker's memory does not grow with the chat, and the read
+ * stops as soon as the client has gone. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "db.h"
+#include "decode.h"
+#include "id.h"
+#include "json_out.h"
+#include "list.h"
+#include "pgbin.h"
+#include "reply.h"
+#include "route.h"
+
+#define MESSAGES_PAGE_MAX 1000
+
+struct messages_get_req {
+	int64_t chat;
+	int64_t after;		/* 0 when absent: ids start at 1 */
+	int64_t before;		/* INT64_MAX when absent */
+	int limit;		/* 0 when absent: the whole chat */
+	bool newest;		/* before and limit given: the newest page */
+};
+
+/* $1 chat, $2 after, $3 before, $4 limit (NULL: all) -> id, author_id,
+ * text, created_at, oldest first. */
+static const struct query messages_get_oldest_q = {"messages_get_oldest",
+    "SELECT id, author_id, text, created_at FROM messages"
+    " WHERE chat_id = $1 AND id > $2 AND id < $3"
+    " ORDER BY id LIMIT $4", 4};
+/* The same, but the newest $4 of the range, still oldest first. */
+static const struct query messages_get_newest_q = {"messages_get_newest",
+    "SELECT * FROM (SELECT id, author_id, text, created_at FROM messages"
+    "  WHERE chat_id = $1 AND id > $2 AND id < $3"
+    "  ORDER BY id DESC LIMIT $4) page ORDER BY id", 4};
+static const struct query messages_get_chat_q = {"messages_get_chat",
+    "SELECT FROM chats WHERE id = $1", 1};
+
+static bool messages_get_decode(const json_t *root, void *out,
+    struct decode_ctx *d)
+{
+	struct messages_get_req *req = out;
+
+	req->after = 0;
+	req->before = INT64_MAX;
+	req->limit = 0;
+	if (!decode_id(root, "chat", true, &req->chat, d) ||
+	    !decode_id(root, "after", false, &req->after, d) ||
+	    !decode_id(root, "before", false, &req->before, d) ||
+	    !decode_int(root, "limit", 1, MESSAGES_PAGE_MAX, &req->limit, d))
+		return false;
+	req->newest = req->limit > 0 && json_object_get(root, "before");
+	return true;
+}
+
+/* One row (id, author_id, text, created_at) as a JSON object; arg is the
+ * chat's id, already in decimal. */
+static bool put_message(struct buf *b, const PGresult *res, int row,
+    const void *arg)
+{
+	buf_puts(b, "{\"id\":");
+	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 0)));
+	buf_puts(b, ",\"chat\":\"");
+	buf_puts(b, arg);
+	buf_puts(b, "\",\"author\":");
+	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 1)));
+	buf_puts(b, ",\"text\":");
+	json_out_string(b, PQgetvalue(res, row, 2), (size_t)PQgetlength(res,
+	    row, 2));
+	buf_puts(b, ",\"created_at\":");
+	json_out_time(b, pgbin_int8(PQgetvalue(res, row, 3)));
+	buf_putc(b, '}');
+	return true;
+}
+
+static enum api_error messages_get(struct db *db, const void *arg,
+    struct reply *r)
+{
+	const struct messages_get_req *in = arg;
+	char id[21], after[21], before[21], limit[12];
+	const char *params[4] = {id, after, before, NULL};
+	struct list l = {.q = &messages_get_oldest_q, .params = params,
+	    .put = put_message, .arg = id, .owner_q = &messages_get_chat_q,
+	    .owner = "chat"};
+
+	id_format(in->chat, id);
+	id_format(in->after, after);
+	id_format(in->before, before);
+	if (in->limit == 0) {
+		l.stream = true;
+	} else {
+		snprintf(limit, sizeof limit, "%d", in->limit);
+		params[3] = limit;
+		if (in->newest)
+			l.q = &messages_get_newest_q;
+	}
+	return list_reply(db, r, &l, NULL);
+}
+
+const struct route route_messages_get = {
+	.path = "/messages/get", .method = "POST", .body = BODY_JSON,
+	.req_size = sizeof(struct messages_get_req),
+	.decode = messages_get_decode, .handle = messages_get,
+	.queries = (const struct query *const[]){&messages_get_oldest_q,
+	    &messages_get_newest_q, &messages_get_chat_q, NULL},
+};

@@ -1,0 +1,116 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "reply.h"
+#include "route.h"
+
+const struct route *const route_table[] = {
+#define ROUTE(name) &route_##name,
+#include "api/routes.def"
+#undef ROUTE
+};
+const size_t route_count = sizeof route_table / sizeof *route_table;
+
+/* True when the path of uri (before any '?') holds a percent-encoded '/',
+ * which names a segment with a slash in it, not two segments. */
+static bool encodes_slash(const char *uri)
+{
+	const char *p;
+
+	for (p = uri; *p && *p != '?'; p++)
+		if (p[0] == '%' && p[1] == '2' && (p[2] == 'f' || p[2] == 'F'))
+			return true;
+	return false;
+}
+
+const char *route_path(const char *document_uri, const char *request_uri,
+    size_t *len)
+{
+	const char *p = document_uri;
+
+	if (request_uri && encodes_slash(request_uri)) {
+		*len = 0;
+		return "";
+	}
+	if (p == NULL || *p == '\0')
+		p = request_uri;
+	if (p == NULL)
+		p = "";
+	*len = strcspn(p, "?");
+	return p;
+}
+
+const struct route *route_find(const char *path, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < route_count; i++)
+		if (strncmp(route_table[i]->path, path, len) == 0 &&
+		    route_table[i]->path[len] == '\0')
+			return route_table[i];
+	return NULL;
+}
+
+enum api_error route_admit(const struct route *rt, const char *method,
+    bool has_session, struct reply *r)
+{
+	if (method == NULL || strcmp(method, rt->method) != 0) {
+		reply_header(r, "Allow", rt->method);
+		return reply_fail(r, API_METHOD_NOT_ALLOWED, "%s accepts only "
+		    "%s", rt->path, rt->method);
+	}
+	if (rt->session && !has_session) {
+		reply_header(r, "WWW-Authenticate", "Bearer");
+		return reply_fail(r, API_UNAUTHORIZED, "%s needs a session: "
+		    "log in and send its token", rt->path);
+	}
+	return API_OK;
+}
+
+static bool problem(char *why, size_t whysz, const char *what,
+    const char *name)
+{
+	snprintf(why, whysz, "%s: %s", name, what);
+	return false;
+}
+
+bool route_table_check(char *why, size_t whysz)
+{
+	const struct query *const *q, *const *q2;
+	size_t i, j;
+
+	for (i = 0; i < route_count; i++) {
+		const struct route *rt = route_table[i];
+
+		if (rt->path == NULL || rt->path[0] != '/')
+			return problem(why, whysz, "path not absolute",
+			    rt->path ? rt->path : "(null)");
+		if (strcmp(rt->method, "POST") != 0 &&
+		    strcmp(rt->method, "GET") != 0)
+			return problem(why, whysz, "unknown method", rt->path);
+		if (rt->req_size > ROUTE_REQ_MAX)
+			return problem(why, whysz, "request struct larger than "
+			    "ROUTE_REQ_MAX", rt->path);
+		if ((unsigned)rt->body >= BODY__MAX ||
+		    (rt->body == BODY_JSON && rt->decode == NULL) ||
+		    rt->handle == NULL)
+			return problem(why, whysz, "body kind, decoder or "
+			    "handler missing", rt->path);
+		for (j = 0; j < i; j++)
+			if (strcmp(route_table[j]->path, rt->path) == 0)
+				return problem(why, whysz, "path twice",
+				    rt->path);
+		for (q = rt->queries; q && *q; q++)
+			for (j = 0; j <= i; j++)
+				for (q2 = route_table[j]->queries; q2 && *q2 &&
+				    q2 != q; q2++)
+					if (strcmp((*q2)->name, (*q)->name) == 0)
+						return problem(why, whysz,
+						    "statement name twice",
+						    (*q)->name);
+	}
+	return true;
+}

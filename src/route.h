@@ -1,0 +1,85 @@
+/* Routes: everything the worker knows about one endpoint is one row, a
+ * struct route that the endpoint's own file in src/api/ exports. The table
+ * of all of them is src/api/routes.def, one line per endpoint. */
+#ifndef CHATD_ROUTE_H
+#define CHATD_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "errors.h"
+
+struct db;
+struct decode_ctx;
+struct query;
+struct reply;
+
+/* What the worker reads from the request before the decoder runs. */
+enum route_body {
+	BODY_NONE,	/* nothing is read; the decoder gets root NULL */
+	BODY_JSON,	/* a JSON object, at most --max-body bytes */
+	BODY__MAX
+};
+
+/* Fills the route's request struct req (req_size bytes, suitably aligned,
+ * uninitialised) from root and the request's headers. False with a message
+ * in d when the request is invalid (400). Whatever it keeps must live in
+ * root or in d's scratch space: nothing is freed after it. */
+typedef bool decode_fn(const json_t *root, void *req, struct decode_ctx *d);
+
+/* Runs one decoded, valid request against the database and fills the
+ * reply. Returns API_OK with r->status and r->body set (or the response
+ * started and streamed), or the error from reply_fail(); it never sends
+ * anything but through reply. */
+typedef enum api_error handler_fn(struct db *db, const void *req,
+    struct reply *r);
+
+#define ROUTE_REQ_MAX 256	/* the largest request struct a route may have */
+
+struct route {
+	const char *path;	/* exact, e.g. "/users/add" */
+	const char *method;	/* the one method it takes: "POST" or "GET" */
+	bool session;		/* needs a session: 401 without one */
+	enum route_body body;
+	size_t req_size;	/* sizeof its request struct */
+	decode_fn *decode;
+	handler_fn *handle;
+	/* Its statements, NULL-terminated: prepared on every new database
+	 * connection, before any request runs. */
+	const struct query *const *queries;
+};
+
+/* The table, in the order of src/api/routes.def. */
+#define ROUTE(name) extern const struct route route_##name;
+#include "api/routes.def"
+#undef ROUTE
+extern const struct route *const route_table[];
+extern const size_t route_count;
+
+/* The path to route on, from the FastCGI parameters DOCUMENT_URI and
+ * REQUEST_URI (either may be NULL): nginx's normalized DOCUMENT_URI when
+ * set, else REQUEST_URI up to any '?'; "" (no route) when the raw path
+ * holds an encoded slash ("%2F"), which no route has. Returns a borrowed
+ * pointer into one of them (or a static ""), its length in *len. */
+const char *route_path(const char *document_uri, const char *request_uri,
+    size_t *len);
+
+/* The route for an exact path (the part of the URI before any '?'), or
+ * NULL. Returns a borrowed pointer into the static table. */
+const struct route *route_find(const char *path, size_t len);
+
+/* Whether a request with method (may be NULL) and, when has_session, a
+ * valid session may go on to rt's decoder: API_OK, or the error with its
+ * message and headers in r — 405 with Allow naming rt's method, 401 with
+ * WWW-Authenticate: Bearer for a route that needs a session. */
+enum api_error route_admit(const struct route *rt, const char *method,
+    bool has_session, struct reply *r);
+
+/* Checks the table's own invariants (paths unique and absolute, methods
+ * known, request structs within ROUTE_REQ_MAX, decoders where a body is
+ * read, statement names unique); false with the first problem in why. */
+bool route_table_check(char *why, size_t whysz);
+
+#endif

@@ -1,0 +1,171 @@
+/* Unit tests of routing (route.c): the table, path lookup, and what a
+ * route entry decides before any decoder runs (method, session). */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "db.h"
+#include "reply.h"
+#include "route.h"
+
+static const struct route *find(const char *path)
+{
+	return route_find(path, strlen(path));
+}
+
+static void test_known_paths(void **state)
+{
+	(void)state;
+	assert_ptr_equal(find("/users/add"), &route_users_add);
+	assert_ptr_equal(find("/chats/add"), &route_chats_add);
+	assert_ptr_equal(find("/messages/add"), &route_messages_add);
+	assert_ptr_equal(find("/chats/get"), &route_chats_get);
+	assert_ptr_equal(find("/messages/get"), &route_messages_get);
+	assert_ptr_equal(find("/health"), &route_health);
+	assert_string_equal(find("/messages/get")->method, "POST");
+	assert_string_equal(find("/health")->method, "GET");
+	assert_int_equal(find("/users/add")->body, BODY_JSON);
+	assert_int_equal(find("/health")->body, BODY_NONE);
+}
+
+static void test_unknown_paths(void **state)
+{
+	(void)state;
+	assert_null(find(""));
+	assert_null(find("/"));
+	assert_null(find("/users"));
+	assert_null(find("/users/add/"));
+	assert_null(find("/USERS/ADD"));
+	assert_null(find("/users/addx"));
+	assert_null(find("users/add"));
+	assert_null(find("/health/"));
+}
+
+static void test_length_bounds_the_match(void **state)
+{
+	(void)state;
+	/* The worker passes the path up to '?': only that much counts. */
+	assert_ptr_equal(route_find("/chats/get?x=1", 10), &route_chats_get);
+	assert_null(route_find("/chats/get", 9));
+}
+
+static void test_path_source(void **state)
+{
+	size_t len;
+	const char *p;
+
+	(void)state;
+	p = route_path("/users/add", "/users/add?x=1", &len);
+	assert_int_equal(len, 10);
+	assert_memory_equal(p, "/users/add", len);
+	p = route_path(NULL, "/chats/get?a=b", &len);
+	assert_int_equal(len, 10);
+	assert_memory_equal(p, "/chats/get", len);
+	p = route_path("", "/x", &len);
+	assert_int_equal(len, 2);
+	p = route_path(NULL, NULL, &len);
+	assert_int_equal(len, 0);
+	/* nginx decodes %2F into the DOCUMENT_URI "/users/add": refused. */
+	route_path("/users/add", "/users%2Fadd", &len);
+	assert_int_equal(len, 0);
+	route_path("/users/add", "/users%2fadd?x", &len);
+	assert_int_equal(len, 0);
+	/* Only in the path: a query may hold anything. */
+	route_path("/users/add", "/users/add?next=%2F", &len);
+	assert_int_equal(len, 10);
+}
+
+/* Every entry of the real table holds together; statements prepared on
+ * connect have unique names. */
+static void test_table_is_consistent(void **state)
+{
+	char why[256] = "";
+	size_t i, nq = 0;
+
+	(void)state;
+	assert_true(route_table_check(why, sizeof why));
+	assert_int_equal(route_count, 6);
+	for (i = 0; i < route_count; i++) {
+		const struct query *const *q;
+
+		assert_true(route_table[i]->req_size <= ROUTE_REQ_MAX);
+		for (q = route_table[i]->queries; q && *q; q++, nq++)
+			assert_non_null(strstr((*q)->sql, "SELECT") ?
+			    (*q)->sql : strstr((*q)->sql, "INSERT"));
+	}
+	assert_true(nq >= 10);
+}
+
+static enum api_error no_handler(struct db *db, const void *req,
+    struct reply *r)
+{
+	(void)db, (void)req, (void)r;
+	return API_INTERNAL;
+}
+
+/* The method field: 405 with Allow naming the route's one method. */
+static void test_admit_method(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	reply_init(&r, NULL);
+	assert_int_equal(route_admit(&route_users_add, "POST", false, &r),
+	    API_OK);
+	assert_int_equal(r.headers_len, 0);
+	assert_int_equal(route_admit(&route_users_add, "GET", false, &r),
+	    API_METHOD_NOT_ALLOWED);
+	assert_non_null(strstr(r.headers, "Allow: POST\r\n"));
+	assert_non_null(strstr(r.message, "/users/add accepts only POST"));
+	reply_reset(&r, NULL);
+	assert_int_equal(route_admit(&route_health, "POST", false, &r),
+	    API_METHOD_NOT_ALLOWED);
+	assert_string_equal(r.headers, "Allow: GET\r\n");
+	reply_reset(&r, NULL);
+	assert_int_equal(route_admit(&route_health, NULL, false, &r),
+	    API_METHOD_NOT_ALLOWED);
+	reply_free(&r);
+}
+
+/* The session field: a route that needs one answers 401 with
+ * WWW-Authenticate without a session (405 still comes first), and passes
+ * with one. No endpoint needs a session yet, so a test route has it. */
+static void test_admit_session(void **state)
+{
+	const struct route needs = {.path = "/test/session", .method = "POST",
+	    .session = true, .body = BODY_NONE, .handle = no_handler};
+	struct reply r;
+
+	(void)state;
+	reply_init(&r, NULL);
+	assert_int_equal(route_admit(&needs, "POST", false, &r),
+	    API_UNAUTHORIZED);
+	assert_string_equal(r.headers, "WWW-Authenticate: Bearer\r\n");
+	assert_int_equal(api_error_status(API_UNAUTHORIZED), 401);
+	reply_reset(&r, NULL);
+	assert_int_equal(route_admit(&needs, "GET", false, &r),
+	    API_METHOD_NOT_ALLOWED);
+	reply_reset(&r, NULL);
+	assert_int_equal(route_admit(&needs, "POST", true, &r), API_OK);
+	assert_int_equal(r.headers_len, 0);
+	reply_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_known_paths),
+		cmocka_unit_test(test_unknown_paths),
+		cmocka_unit_test(test_length_bounds_the_match),
+		cmocka_unit_test(test_path_source),
+		cmocka_unit_test(test_table_is_consistent),
+		cmocka_unit_test(test_admit_method),
+		cmocka_unit_test(test_admit_session),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
