@@ -9,15 +9,7 @@
 #include <libpq-fe.h>
 
 #include "errors.h"
-
-/* A statement of an endpoint, declared in its file in src/api/ and listed
- * in its route (route.h): prepared under name on every new connection.
- * Parameters are sent as text, results requested in binary (pgbin.h). */
-struct query {
-	const char *name;	/* prepared statement name, unique */
-	const char *sql;
-	int nparams;
-};
+#include "query.h"
 
 struct db;
 

@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "db.h"
+#include "query.h"
 #include "reply.h"
 #include "route.h"
 
 const struct route *const route_table[] = {
 #define ROUTE(name) &route_##name,
-#include "api/routes.def"
+#include "routes.def"
 #undef ROUTE
 };
 const size_t route_count = sizeof route_table / sizeof *route_table;

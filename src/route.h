@@ -1,6 +1,6 @@
 /* Routes: everything the worker knows about one endpoint is one row, a
  * struct route that the endpoint's own file in src/api/ exports. The table
- * of all of them is src/api/routes.def, one line per endpoint. */
+ * of all of them is src/routes.def, one line per endpoint. */
 #ifndef CHATD_ROUTE_H
 #define CHATD_ROUTE_H
 
@@ -51,9 +51,9 @@ struct route {
 	const struct query *const *queries;
 };
 
-/* The table, in the order of src/api/routes.def. */
+/* The table, in the order of src/routes.def. */
 #define ROUTE(name) extern const struct route route_##name;
-#include "api/routes.def"
+#include "routes.def"
 #undef ROUTE
 extern const struct route *const route_table[];
 extern const size_t route_count;
