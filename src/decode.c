@@ -59,8 +59,22 @@ static bool huge(const json_t *v)
 	    || json_real_value(v) <= -9223372036854775808.0);
 }
 
+/* True when a client's key can be quoted in a message as it is: a short
+ * run of printable ASCII (a field name chatd could have), so the message
+ * stays short and well-formed whatever the client sent. */
+static bool quotable(const char *key)
+{
+	size_t i;
+
+	for (i = 0; key[i]; i++)
+		if (i >= 64 || key[i] < 0x20 || key[i] > 0x7E)
+			return false;
+	return i > 0;
+}
+
 /* The member of object o whose value, or one of whose array elements, is
- * such a number; NULL when none is. Borrowed from o. */
+ * such a number; NULL when none is, or when its key is not quotable.
+ * Borrowed from o. */
 static const char *huge_member(const json_t *o)
 {
 	const json_t *v, *e;
@@ -68,11 +82,12 @@ static const char *huge_member(const json_t *o)
 	size_t j;
 
 	json_object_foreach((json_t *)o, key, v) {
-		if (huge(v))
-			return key;
+		bool found = huge(v);
+
 		json_array_foreach(v, j, e)
-			if (huge(e))
-				return key;
+			found = found || huge(e);
+		if (found)
+			return quotable(key) ? key : NULL;
 	}
 	return NULL;
 }

@@ -47,9 +47,10 @@ const struct route *route_find(const char *path, size_t len)
 {
 	size_t i;
 
+	/* By length first: path may hold any byte, NUL included. */
 	for (i = 0; i < route_count; i++)
-		if (strncmp(route_table[i]->path, path, len) == 0 &&
-		    route_table[i]->path[len] == '\0')
+		if (strlen(route_table[i]->path) == len &&
+		    memcmp(route_table[i]->path, path, len) == 0)
 			return route_table[i];
 	return NULL;
 }

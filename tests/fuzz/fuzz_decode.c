@@ -161,28 +161,6 @@ static void check_messages_add(const json_t *root, bool ok,
 	FUZZ_CHECK(req->idempotency_key == NULL, "a key from nowhere");
 }
 
-/* One JSON endpoint and its reference check. */
-struct target {
-	const struct route *route;
-	void (*check)(const json_t *root, bool ok, const void *req);
-};
-
-#define CHECKER(name) \
-	static void check_##name##_any(const json_t *root, bool ok, \
-	    const void *req) { check_##name(root, ok, req); }
-CHECKER(users_add)
-CHECKER(chats_add)
-CHECKER(messages_add)
-CHECKER(chats_get)
-CHECKER(messages_get)
-
-static const struct target targets[] = {
-	{&route_users_add, check_users_add_any},
-	{&route_chats_add, check_chats_add_any},
-	{&route_messages_add, check_messages_add_any},
-	{&route_chats_get, check_chats_get_any},
-	{&route_messages_get, check_messages_get_any},
-};
 
 static void check_chats_get(const json_t *root, bool ok,
     const struct chats_get_req *req)
@@ -281,6 +259,29 @@ static void check_idempotency_key(const uint8_t *data, size_t size)
 		check_message(msg, sizeof msg);
 	free(key);
 }
+
+/* One JSON endpoint and its reference check. */
+struct target {
+	const struct route *route;
+	void (*check)(const json_t *root, bool ok, const void *req);
+};
+
+#define CHECKER(name) \
+	static void check_##name##_any(const json_t *root, bool ok, \
+	    const void *req) { check_##name(root, ok, req); }
+CHECKER(users_add)
+CHECKER(chats_add)
+CHECKER(messages_add)
+CHECKER(chats_get)
+CHECKER(messages_get)
+
+static const struct target targets[] = {
+	{&route_users_add, check_users_add_any},
+	{&route_chats_add, check_chats_add_any},
+	{&route_messages_add, check_messages_add_any},
+	{&route_chats_get, check_chats_get_any},
+	{&route_messages_get, check_messages_get_any},
+};
 
 /* The key through messages/add's decoder, as the worker hands it the
  * header: accepted exactly when the key alone is, and kept as sent. */

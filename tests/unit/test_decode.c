@@ -254,6 +254,19 @@ static void test_overflow_names_any_field(void **state)
 	assert_non_null(strstr(msg, "'reply_to'"));
 	assert_null(decode_body(b, strlen(b), msg, sizeof msg));
 	assert_non_null(strstr(msg, "'members'"));
+	/* A key that could not be a field of chatd's is not quoted: the
+	 * message stays short and valid UTF-8 (found by fuzz_decode, where a
+	 * long key was cut inside a character). */
+	{
+		static const char c[] = "{\"\u00e9\u00e9\u00e9\":1e999999}";
+		char d[300];
+
+		assert_null(decode_body(c, strlen(c), msg, sizeof msg));
+		snprintf(d, sizeof d, "{\"%0200d\":99999999999999999999}", 7);
+		assert_null(decode_body(d, strlen(d), msg, sizeof msg));
+		assert_string_equal(msg, "a number in the request body is out "
+		    "of range");
+	}
 }
 
 /* The generic helpers on their own. */

@@ -51,6 +51,10 @@ static void test_length_bounds_the_match(void **state)
 	/* The worker passes the path up to '?': only that much counts. */
 	assert_ptr_equal(route_find("/chats/get?x=1", 10), &route_chats_get);
 	assert_null(route_find("/chats/get", 9));
+	/* Bytes past a NUL still count (found by fuzz_path): no route is
+	 * matched, and nothing past a route's own path is read. */
+	assert_null(route_find("/users/add\0/users/add", 21));
+	assert_null(route_find("/health\0", 8));
 }
 
 static void test_path_source(void **state)
