@@ -1,6 +1,7 @@
 /*
  * harness.c - see harness.h.
  */
+#define _GNU_SOURCE /* struct ucred, accept4 */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "harness.h"
 
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1605,6 +1607,80 @@ long http_raw(const struct stack *st, const char *req, size_t len,
 	return out->status;
 }
 
+long http_raw_abandon(const struct stack *st, const char *req, size_t len,
+		      size_t keep, size_t *got, char *err, size_t errlen)
+{
+	double deadline = now_seconds() + RAW_TIMEOUT_S;
+	char head[64] = "";
+	size_t sent = 0, head_len = 0;
+	long status = 0;
+	int fd;
+
+	*got = 0;
+	err[0] = '\0';
+	fd = raw_connect(st);
+	if (fd < 0) {
+		snprintf(err, errlen, "connect to port %d: %s", st->port,
+			 strerror(errno));
+		return 0;
+	}
+	while (*got < keep) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		double left = deadline - now_seconds();
+		char chunk[16384];
+		ssize_t n;
+
+		if (left <= 0) {
+			snprintf(err, errlen, "only %zu of %zu response bytes "
+				 "within %d s (%zu of %zu request bytes sent)",
+				 *got, keep, RAW_TIMEOUT_S, sent, len);
+			break;
+		}
+		if (sent < len)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, (int)(left * 1000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			break;
+		}
+		if ((p.revents & POLLOUT) && sent < len) {
+			n = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		/* Never more than `keep`: the rest stays unread. */
+		n = recv(fd, chunk, keep - *got < sizeof(chunk) ?
+			 keep - *got : sizeof(chunk), 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "connection ended after %zu "
+				 "response bytes", *got);
+			break;
+		}
+		/* Keep the start of the status line. */
+		if (head_len + 1 < sizeof(head)) {
+			size_t c = (size_t)n < sizeof(head) - 1 - head_len ?
+				   (size_t)n : sizeof(head) - 1 - head_len;
+
+			memcpy(head + head_len, chunk, c);
+			head_len += c;
+			head[head_len] = '\0';
+		}
+		*got += (size_t)n;
+	}
+	close(fd);
+	if (sscanf(head, "HTTP/%*d.%*d %ld", &status) != 1) {
+		status = 0;
+		if (err[0] == '\0')
+			snprintf(err, errlen, "no status line in '%.40s'", head);
+	}
+	return status;
+}
+
 /* ---- a persistent psql session ------------------------------------------ */
 
 /* What psql echoes after each statement, to find where its output ends. */
@@ -1728,4 +1804,397 @@ int psql_query(struct psql_session *ps, const char *sql, char *out,
 	}
 	free(b.data);
 	return rc;
+}
+
+/* ---- a counting relay in front of PostgreSQL ----------------------------- */
+
+#define TAP_CONNS 64
+#define TAP_PIDS 64
+#define TAP_BUF 65536
+
+/* Bytes read from one side, not yet written to the other. */
+struct tap_flow {
+	char buf[TAP_BUF];
+	size_t len, off;
+	bool eof;		/* the reading side has ended */
+};
+
+struct tap_conn {
+	bool used;
+	int client, server;
+	pid_t pid;
+	struct tap_flow up;	/* client -> server */
+	struct tap_flow down;	/* server -> client (counted) */
+};
+
+struct pg_tap {
+	char path[PATH_MAX];	/* where PostgreSQL's socket was: ours now */
+	char real[PATH_MAX];	/* where it is while the relay runs */
+	int listen_fd;		/* -1 once restored */
+	bool moved;		/* PostgreSQL's socket is at real */
+	int wake[2];
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool restore_asked, restored, stop;
+	int restore_rc;
+	struct { pid_t pid; long long bytes; } totals[TAP_PIDS];
+	int ntotals;
+	struct tap_conn conns[TAP_CONNS];
+};
+
+static void tap_count(struct pg_tap *t, pid_t pid, long long n)
+{
+	int i;
+
+	pthread_mutex_lock(&t->mu);
+	for (i = 0; i < t->ntotals; i++)
+		if (t->totals[i].pid == pid)
+			break;
+	if (i == t->ntotals && t->ntotals < TAP_PIDS) {
+		t->totals[i].pid = pid;
+		t->totals[i].bytes = 0;
+		t->ntotals++;
+	}
+	if (i < t->ntotals)
+		t->totals[i].bytes += n;
+	pthread_mutex_unlock(&t->mu);
+}
+
+long long pg_tap_bytes_to(struct pg_tap *t, pid_t pid)
+{
+	long long n = -1;
+	int i;
+
+	pthread_mutex_lock(&t->mu);
+	for (i = 0; i < t->ntotals; i++)
+		if (t->totals[i].pid == pid)
+			n = t->totals[i].bytes;
+	pthread_mutex_unlock(&t->mu);
+	return n;
+}
+
+static void tap_close(struct tap_conn *c)
+{
+	close(c->client);
+	close(c->server);
+	c->used = false;
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	size_t len = strlen(path);
+	int fd;
+
+	if (len >= sizeof(sa.sun_path))
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, len);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void tap_accept(struct pg_tap *t)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC), server, i;
+
+	if (fd < 0)
+		return;
+	server = unix_connect(t->real);
+	for (i = 0; i < TAP_CONNS && t->conns[i].used; i++)
+		;
+	if (server < 0 || i == TAP_CONNS) {
+		fprintf(stderr, "harness: relay: %s\n", server < 0 ?
+			"cannot reach PostgreSQL" : "too many connections");
+		if (server >= 0)
+			close(server);
+		close(fd);
+		return;
+	}
+	memset(&cred, 0, sizeof(cred));
+	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(server, F_SETFL, fcntl(server, F_GETFL) | O_NONBLOCK);
+	t->conns[i].used = true;
+	t->conns[i].client = fd;
+	t->conns[i].server = server;
+	t->conns[i].pid = cred.pid;
+	t->conns[i].up.len = t->conns[i].up.off = 0;
+	t->conns[i].down.len = t->conns[i].down.off = 0;
+	t->conns[i].up.eof = t->conns[i].down.eof = false;
+	tap_count(t, cred.pid, 0);
+}
+
+/* Moves what it can of one flow; false when the connection is broken. */
+static bool tap_pump(struct tap_flow *f, int from, int to, bool can_read,
+		     bool can_write, long long *moved)
+{
+	ssize_t n;
+
+	*moved = 0;
+	if (can_read && f->len == 0 && !f->eof) {
+		n = read(from, f->buf, sizeof(f->buf));
+		if (n > 0) {
+			f->len = (size_t)n;
+			f->off = 0;
+		} else if (n == 0) {
+			f->eof = true;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			return false;
+		}
+	}
+	if ((can_write || f->len > 0) && f->len > f->off) {
+		n = send(to, f->buf + f->off, f->len - f->off, MSG_NOSIGNAL);
+		if (n > 0) {
+			f->off += (size_t)n;
+			*moved = n;
+			if (f->off == f->len)
+				f->len = f->off = 0;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void tap_do_restore(struct pg_tap *t)
+{
+	int rc = 0;
+
+	if (t->listen_fd >= 0) {
+		close(t->listen_fd);
+		t->listen_fd = -1;
+	}
+	if (t->moved) {
+		if ((unlink(t->path) != 0 && errno != ENOENT) ||
+		    rename(t->real, t->path) != 0) {
+			fprintf(stderr, "harness: relay: cannot put %s back at "
+				"%s: %s\n", t->real, t->path, strerror(errno));
+			rc = -1;
+		}
+		t->moved = false;
+	}
+	pthread_mutex_lock(&t->mu);
+	t->restored = true;
+	t->restore_rc = rc;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void *tap_thread(void *arg)
+{
+	struct pg_tap *t = arg;
+	struct pollfd p[2 + 2 * TAP_CONNS];
+	int map[2 + 2 * TAP_CONNS];
+
+	for (;;) {
+		bool stop, restore;
+		int n = 0, i, k;
+
+		pthread_mutex_lock(&t->mu);
+		stop = t->stop;
+		restore = t->restore_asked && !t->restored;
+		pthread_mutex_unlock(&t->mu);
+		if (restore || stop)
+			tap_do_restore(t);
+		if (stop)
+			break;
+		p[n].fd = t->wake[0];
+		p[n].events = POLLIN;
+		map[n++] = -1;
+		if (t->listen_fd >= 0) {
+			p[n].fd = t->listen_fd;
+			p[n].events = POLLIN;
+			map[n++] = -2;
+		}
+		for (i = 0; i < TAP_CONNS; i++) {
+			struct tap_conn *c = &t->conns[i];
+
+			if (!c->used)
+				continue;
+			p[n].fd = c->client;
+			p[n].events = (c->up.len == 0 && !c->up.eof ? POLLIN : 0) |
+				      (c->down.len > 0 ? POLLOUT : 0);
+			map[n++] = i;
+			p[n].fd = c->server;
+			p[n].events = (c->down.len == 0 && !c->down.eof ?
+				       POLLIN : 0) |
+				      (c->up.len > 0 ? POLLOUT : 0);
+			map[n++] = i;
+		}
+		if (poll(p, (nfds_t)n, 1000) < 0 && errno != EINTR)
+			break;
+		for (k = 0; k < n; k++) {
+			struct tap_conn *c;
+			bool ready, ok;
+			long long moved;
+
+			if (p[k].revents == 0)
+				continue;
+			if (map[k] == -1) {
+				char junk[64];
+
+				while (read(t->wake[0], junk, sizeof(junk)) > 0)
+					;
+				continue;
+			}
+			if (map[k] == -2) {
+				tap_accept(t);
+				continue;
+			}
+			c = &t->conns[map[k]];
+			if (!c->used)
+				continue;
+			ready = (p[k].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+			if (p[k].fd == c->client) {
+				ok = tap_pump(&c->up, c->client, c->server, ready,
+					      false, &moved) &&
+				     tap_pump(&c->down, c->server, c->client,
+					      false, true, &moved);
+				if (moved > 0)
+					tap_count(t, c->pid, moved);
+			} else {
+				ok = tap_pump(&c->down, c->server, c->client,
+					      ready, false, &moved);
+				if (moved > 0)
+					tap_count(t, c->pid, moved);
+				ok = ok && tap_pump(&c->up, c->client, c->server,
+						    false, true, &moved);
+			}
+			/* One side ended and all it sent is through: done
+			 * (a cancel request ends with the server's close). */
+			if (!ok || (c->up.eof && c->up.len == 0) ||
+			    (c->down.eof && c->down.len == 0))
+				tap_close(c);
+		}
+	}
+	for (int i = 0; i < TAP_CONNS; i++)
+		if (t->conns[i].used)
+			tap_close(&t->conns[i]);
+	return NULL;
+}
+
+struct pg_tap *pg_tap_start(const struct stack *st)
+{
+	struct sockaddr_un sa;
+	struct pg_tap *t;
+	struct dirent *e;
+	struct stat dst;
+	char dir[128];
+	DIR *d;
+
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		abort();
+	t->listen_fd = t->wake[0] = t->wake[1] = -1;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	snprintf(dir, sizeof(dir), "%s/pg", st->dir);
+	d = opendir(dir);
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, ".s.PGSQL.", 9) == 0 &&
+		    strchr(e->d_name + 9, '.') == NULL)
+			snprintf(t->path, sizeof(t->path), "%s/%s", dir,
+				 e->d_name);
+	if (d != NULL)
+		closedir(d);
+	if (t->path[0] == '\0' || strlen(t->path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "harness: relay: no usable PostgreSQL socket "
+			"in %s\n", dir);
+		free(t);
+		return NULL;
+	}
+	snprintf(t->real, sizeof(t->real), "%s.relayed", t->path);
+	if (pipe(t->wake) != 0 || rename(t->path, t->real) != 0) {
+		fprintf(stderr, "harness: relay: %s: %s\n", t->path,
+			strerror(errno));
+		pg_tap_stop(t);
+		return NULL;
+	}
+	t->moved = true;
+	t->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, t->path, strlen(t->path));
+	if (t->listen_fd < 0 ||
+	    bind(t->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(t->listen_fd, 64) != 0) {
+		fprintf(stderr, "harness: relay: listen on %s: %s\n", t->path,
+			strerror(errno));
+		pg_tap_stop(t);
+		return NULL;
+	}
+	/* The servers' user must be able to connect, as to the real one. */
+	chmod(t->path, 0777);
+	if (stat(dir, &dst) == 0 && geteuid() == 0 &&
+	    chown(t->path, dst.st_uid, dst.st_gid) != 0)
+		fprintf(stderr, "harness: relay: chown %s: %s\n", t->path,
+			strerror(errno));
+	fcntl(t->wake[0], F_SETFL, O_NONBLOCK);
+	fcntl(t->wake[0], F_SETFD, FD_CLOEXEC);
+	fcntl(t->wake[1], F_SETFD, FD_CLOEXEC);
+	if (pthread_create(&t->thread, NULL, tap_thread, t) != 0) {
+		pg_tap_stop(t);
+		return NULL;
+	}
+	t->running = true;
+	return t;
+}
+
+/* Wakes the relay thread and waits until it has restored the socket. */
+static int tap_ask_restore(struct pg_tap *t, bool stop)
+{
+	int rc;
+
+	pthread_mutex_lock(&t->mu);
+	t->restore_asked = true;
+	t->stop = t->stop || stop;
+	pthread_mutex_unlock(&t->mu);
+	/* If this write fails the thread still wakes within a second. */
+	(void)!write(t->wake[1], "x", 1);
+	pthread_mutex_lock(&t->mu);
+	while (!t->restored)
+		pthread_cond_wait(&t->cv, &t->mu);
+	rc = t->restore_rc;
+	pthread_mutex_unlock(&t->mu);
+	return rc;
+}
+
+int pg_tap_restore(struct pg_tap *t)
+{
+	if (!t->running) {
+		tap_do_restore(t);
+		return t->restore_rc;
+	}
+	return tap_ask_restore(t, false);
+}
+
+void pg_tap_stop(struct pg_tap *t)
+{
+	if (t == NULL)
+		return;
+	if (t->running) {
+		tap_ask_restore(t, true);
+		pthread_join(t->thread, NULL);
+	} else {
+		tap_do_restore(t);
+	}
+	if (t->wake[0] >= 0)
+		close(t->wake[0]);
+	if (t->wake[1] >= 0)
+		close(t->wake[1]);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t);
 }

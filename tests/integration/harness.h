@@ -217,6 +217,17 @@ json_t *must_chats(const char *user);
  */
 long http_raw(const struct stack *st, const char *req, size_t len,
 	      bool head, struct http_reply *out, char **headers_out);
+/*
+ * A client that goes away in the middle of an answer: send `len` bytes of
+ * `req` over a new TCP connection to the stack's nginx, read until at least
+ * `keep` bytes of the response (status line and headers included) have
+ * arrived, the connection ends or 30 s pass, then close the socket with the
+ * rest unread (the kernel answers what still arrives with a reset).  *got
+ * receives the number of bytes read.  Returns the status of the response's
+ * status line, or 0 with the reason in err (errlen bytes).
+ */
+long http_raw_abandon(const struct stack *st, const char *req, size_t len,
+		      size_t keep, size_t *got, char *err, size_t errlen);
 /* Copy the value of header `name` (case-insensitive; the first of several)
  * from a header block of http_raw into dst, trimmed.  False if absent. */
 bool header_value(const char *headers, const char *name, char *dst,
@@ -270,5 +281,32 @@ bool proc_exited(pid_t pid);
 long long proc_value(pid_t pid, const char *file, const char *name);
 /* True when p is one of set[0..n). */
 bool pid_in(pid_t p, const pid_t *set, int n);
+
+
+/* ---- a counting relay in front of PostgreSQL (main thread) -------------- */
+
+/*
+ * What a process read from PostgreSQL, which /proc/PID/io cannot tell
+ * (libpq reads its socket with recv(2), which rchar does not count): the
+ * stack's PostgreSQL socket file ($DIR/pg/.s.PGSQL.PORT) is renamed and a
+ * relay, a thread of the test, listens at its path and passes every
+ * connection made from then on through to it, counting the bytes it
+ * delivers from the server to each connecting process (SO_PEERCRED).
+ * Connections made before stay direct: replace the workers (SIGHUP to the
+ * master) to have theirs relayed.  The relay adds its own buffer of 64 KiB
+ * each way to what the kernel buffers.
+ */
+struct pg_tap;
+/* Starts the relay; NULL (with the reason on stderr) on failure. */
+struct pg_tap *pg_tap_start(const struct stack *st);
+/* Bytes delivered from the server to the connections of `pid` so far, or
+ * -1 when `pid` has made none. */
+long long pg_tap_bytes_to(struct pg_tap *t, pid_t pid);
+/* Puts PostgreSQL's own socket back at its path (new connections go
+ * straight to it again); relayed connections carry on.  0 on success. */
+int pg_tap_restore(struct pg_tap *t);
+/* Restores if need be, closes every relayed connection, ends the thread
+ * and frees t (NULL is fine). */
+void pg_tap_stop(struct pg_tap *t);
 
 #endif

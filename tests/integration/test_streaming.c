@@ -13,6 +13,12 @@
  * still in its request.  The serving worker is told apart by its write
  * counter (/proc/PID/io wchar).
  *
+ * Two more tests run on one worker (the stack is restarted with one, its
+ * data kept): chats/get of a user in 100,000 chats runs in bounded worker
+ * memory, like a chat's messages; and a whole-chat messages/get whose
+ * client goes away stops reading from PostgreSQL at once, leaving the
+ * worker's connection clean for the next request.
+ *
  * Threads only collect results; all assertions run in the main thread.
  */
 #include "harness.h"
@@ -654,11 +660,607 @@ static void test_stop_finishes_stream_in_flight(void **state)
 	}
 }
 
+/* ---- one worker --------------------------------------------------------- */
+
+/* Restart the stack on its directory with `n` workers unless it has them
+ * already (the data survives), so that every request of a test is served
+ * by the same, known worker. */
+static void use_workers(int n)
+{
+	if (the_stack.running && the_stack.workers == n)
+		return;
+	the_stack.workers = n;
+	if (stack_restart(&the_stack) != 0)
+		fail_msg_at("could not restart the stack with %d worker(s) "
+			    "(logs above)", n);
+}
+
+/* The one worker of a one-worker stack (fails the test if there is not
+ * exactly one). */
+static pid_t only_worker(pid_t *master_out)
+{
+	pid_t master = stack_master_pid(&the_stack), w[MAX_WORKERS];
+
+	assert_true(master > 0);
+	assert_int_equal(stack_wait_workers(&the_stack, master, w, MAX_WORKERS,
+					    WAIT_S), 1);
+	*master_out = master;
+	return w[0];
+}
+
+/* The lines of `log` after byte `from` that tell of a crash: a worker
+ * that exited or was killed outside a stop (the master logs each), a
+ * crash loop, an nginx worker lost to a signal, an alert.  NULL when
+ * there is none; else a new string (caller frees). */
+static char *crash_lines(const char *log, long from)
+{
+	static const char *const marks[] = {
+		"killed by signal", "exited with status", "crash loop",
+		"exited on signal", "core dumped", "[alert]", "[emerg]",
+		"[crit]",
+	};
+	char *tail = file_since(log, from), *line, *save = NULL, *out = NULL;
+	size_t len = 0, i;
+
+	for (line = strtok_r(tail, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save))
+		for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+			if (strstr(line, marks[i]) != NULL) {
+				size_t l = strlen(line);
+
+				out = realloc(out, len + l + 2);
+				if (out == NULL)
+					abort();
+				memcpy(out + len, line, l);
+				len += l;
+				out[len++] = '\n';
+				out[len] = '\0';
+				break;
+			}
+	free(tail);
+	return out;
+}
+
+/* ---- (c) chats/get of a user in very many chats: bounded memory ---------- */
+
+/*
+ * The chats of one user are streamed like a chat's messages: a worker's
+ * memory does not grow with the number of chats.  MANY_CHATS chats with
+ * 128-character names (multi-byte UTF-8 and a quote to escape: some 29 MB
+ * of JSON) are written with INSERT ... SELECT generate_series; each has the
+ * user and one or two others as members.  A third of them have a message
+ * (and last_message_at), at times that many chats share, so the order's
+ * tie-break by id is exercised; the others are ordered by created_at,
+ * which runs in an order unrelated to their ids and which pairs of them
+ * share.
+ */
+#define MANY_CHATS 100000L
+/* The response must be at least this big for the memory bound to mean
+ * something. */
+#define MANY_MIN_BYTES (25L * 1000 * 1000)
+/* A streaming worker holds a few rows and its 32 KiB output buffer. */
+#define CHATS_GROWTH_MAX_KB (16L * 1024)
+
+/* The user of the many chats, loaded once (it survives a restart). */
+static char many_user[ID_LEN];
+
+static void load_many_chats(void)
+{
+	char other[3][ID_LEN], tag[64], sql[4096], *out;
+	double t0;
+
+	if (many_user[0] != '\0')
+		return;
+	/* Member ids below and above the user's: "users" must be sorted. */
+	must_user("manyo1", other[0]);
+	must_user("manyuser", many_user);
+	must_user("manyo2", other[1]);
+	must_user("manyo3", other[2]);
+	uniq_name(tag, sizeof(tag), "many");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO chats (name, created_at, last_message_at) "
+		 "SELECT rpad('%s ' || g || ' ', 128, 'ab\"cd\u00e9\u20acfgh'), "
+		 "timestamptz '2026-03-01 00:00:00+00' "
+		 "+ (g * 7919 %% 50000) * interval '1 ms', "
+		 "CASE WHEN g %% 3 = 0 THEN timestamptz '2026-04-01 00:00:00+00' "
+		 "+ (g %% 997) * interval '1 s' END "
+		 "FROM generate_series(1, %ld) g ORDER BY g; "
+		 "INSERT INTO chat_members (chat_id, user_id) "
+		 "SELECT c.id, u.id FROM chats c, (VALUES (%s::bigint), (%s)) "
+		 "u(id) WHERE c.name LIKE '%s %%' "
+		 "UNION ALL SELECT c.id, CASE WHEN c.id %% 2 = 0 THEN %s ELSE %s "
+		 "END FROM chats c WHERE c.name LIKE '%s %%' AND c.id %% 3 <> 1; "
+		 "INSERT INTO messages (chat_id, author_id, text, created_at) "
+		 "SELECT id, %s, 'the last word of ' || id, last_message_at "
+		 "FROM chats WHERE name LIKE '%s %%' "
+		 "AND last_message_at IS NOT NULL ORDER BY id",
+		 tag, MANY_CHATS, many_user, other[0], tag, other[1], other[2],
+		 tag, many_user, tag);
+	t0 = now_seconds();
+	if (stack_psql(&the_stack, "chatd", sql) != 0) {
+		many_user[0] = '\0';
+		fail_msg_at("could not load the many chats");
+	}
+	/* The statement triggers filled chats.members from chat_members. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*), count(*) FILTER (WHERE c.members = "
+		 "(SELECT array_agg(m.user_id ORDER BY m.user_id) FROM "
+		 "chat_members m WHERE m.chat_id = c.id) "
+		 "AND %s = ANY (c.members) AND cardinality(c.members) "
+		 "BETWEEN 2 AND 3) FROM chats c WHERE c.name LIKE '%s %%'",
+		 many_user, tag);
+	out = stack_psql_output(&the_stack, sql);
+	if (out == NULL)
+		fail_msg_at("could not count the many chats");
+	{
+		long all = -1, synced = -1;
+
+		if (sscanf(out, "%ld|%ld", &all, &synced) != 2 ||
+		    all != MANY_CHATS || synced != MANY_CHATS) {
+			free(out);
+			fail_msg_at("%ld chats loaded, %ld with chats.members "
+				    "equal to chat_members; want %ld", all,
+				    synced, MANY_CHATS);
+		}
+	}
+	free(out);
+	print_message("loaded %ld chats of user %s in %.1f s\n", MANY_CHATS,
+		      many_user, now_seconds() - t0);
+}
+
+/* "a,b,c" from a JSON array of strings into buf; false if it is not one
+ * or does not fit. */
+static bool join_ids(json_t *arr, char *buf, size_t n)
+{
+	size_t i, len = 0;
+
+	if (!json_is_array(arr))
+		return false;
+	buf[0] = '\0';
+	for (i = 0; i < json_array_size(arr); i++) {
+		const char *id = json_string_value(json_array_get(arr, i));
+		int w;
+
+		if (id == NULL)
+			return false;
+		w = snprintf(buf + len, n - len, "%s%s", i ? "," : "", id);
+		if (w < 0 || (size_t)w >= n - len)
+			return false;
+		len += (size_t)w;
+	}
+	return true;
+}
+
+/*
+ * Item b follows item a in the order of chats/get (API.md): chats with a
+ * message first, by last_message_at newest first; then chats without, by
+ * created_at newest first; ties by id, higher first.  The times have one
+ * fixed width, so they compare as strings.
+ */
+static bool chats_in_order(json_t *a, json_t *b)
+{
+	const char *la = json_string_value(json_object_get(a, "last_message_at"));
+	const char *lb = json_string_value(json_object_get(b, "last_message_at"));
+	const char *ka, *kb;
+	int c;
+
+	if (la == NULL && lb != NULL)
+		return false;
+	if (la != NULL && lb == NULL)
+		return true;
+	ka = la != NULL ? la : json_string_value(json_object_get(a, "created_at"));
+	kb = lb != NULL ? lb : json_string_value(json_object_get(b, "created_at"));
+	c = strcmp(ka, kb);
+	if (c != 0)
+		return c > 0;
+	return id_cmp(json_string_value(json_object_get(a, "id")),
+		      json_string_value(json_object_get(b, "id"))) > 0;
+}
+
+/* The answer lists exactly the chats of many_user, each as the database
+ * has it, in the order of the rule; fails the test at the first
+ * difference. */
+static void check_many_chats(json_t *arr)
+{
+	char sql[1024], users[128], why[2048] = "", *want, *line, *save = NULL;
+	size_t i, n = json_array_size(arr);
+
+	if (n != (size_t)MANY_CHATS)
+		fail_msg_at("chats/get listed %zu chats, want %ld", n,
+			    MANY_CHATS);
+	/* What the database says, in the rule's order written another way. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT c.id, c.name, (SELECT string_agg(x.user_id::text, ',' "
+		 "ORDER BY x.user_id) FROM chat_members x WHERE x.chat_id = c.id), "
+		 "to_char(c.created_at AT TIME ZONE 'UTC', "
+		 "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+		 "coalesce(to_char(c.last_message_at AT TIME ZONE 'UTC', "
+		 "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'null') "
+		 "FROM chat_members m JOIN chats c ON c.id = m.chat_id "
+		 "WHERE m.user_id = %s ORDER BY c.last_message_at IS NULL, "
+		 "coalesce(c.last_message_at, c.created_at) DESC, c.id DESC",
+		 many_user);
+	want = stack_psql_output(&the_stack, sql);
+	if (want == NULL)
+		fail_msg_at("could not list the chats with psql");
+	line = strtok_r(want, "\n", &save);
+	for (i = 0; i < n && why[0] == '\0';
+	     i++, line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_array_get(arr, i);
+		const char *id = json_string_value(json_object_get(o, "id"));
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *at = json_string_value(json_object_get(o,
+							 "created_at"));
+		json_t *last = json_object_get(o, "last_message_at");
+		const char *lm = json_string_value(last);
+		char got[1024];
+
+		if (!json_is_object(o) || id == NULL || name == NULL ||
+		    at == NULL || !join_ids(json_object_get(o, "users"), users,
+					    sizeof(users)) ||
+		    (lm == NULL && !json_is_null(last))) {
+			char *d = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
+
+			snprintf(why, sizeof(why), "item %zu lacks id, name, "
+				 "users, created_at or last_message_at: %.400s",
+				 i, d ? d : "?");
+			free(d);
+		} else if (!is_canonical_id(id) || !is_rfc3339_micro(at) ||
+			   (lm != NULL && !is_rfc3339_micro(lm))) {
+			snprintf(why, sizeof(why), "item %zu: malformed id or "
+				 "time: id %s, created_at %s, last_message_at "
+				 "%s", i, id, at, lm ? lm : "null");
+		} else if (i > 0 &&
+			   !chats_in_order(json_array_get(arr, i - 1), o)) {
+			snprintf(why, sizeof(why), "item %zu (chat %s) is out "
+				 "of order after chat %s", i, id,
+				 json_string_value(json_object_get(
+				     json_array_get(arr, i - 1), "id")));
+		} else {
+			snprintf(got, sizeof(got), "%s|%s|%s|%s|%s", id, name,
+				 users, at, lm ? lm : "null");
+			if (line == NULL || strcmp(got, line) != 0)
+				snprintf(why, sizeof(why), "item %zu is\n  %s\n"
+					 "the database has\n  %.700s", i, got,
+					 line ? line : "(nothing)");
+		}
+	}
+	free(want);
+	if (why[0] != '\0')
+		fail_msg_at("chats/get: %s", why);
+}
+
+static void test_chats_get_of_many_chats_in_bounded_memory(void **state)
+{
+	struct http_reply r;
+	char body[64];
+	long long rss0, rss1, hwm1;
+	bool peak_reset;
+	double t0, secs;
+	pid_t master, w;
+
+	(void)state;
+	use_workers(1);
+	load_many_chats();
+	w = only_worker(&master);
+	peak_reset = reset_peak_rss(w);
+	rss0 = proc_kb(w, "VmRSS");
+	if (rss0 <= 0)
+		fail_msg_at("cannot read /proc/%ld/status", (long)w);
+	if (!peak_reset)
+		print_message("note: VmHWM could not be reset; the peak below "
+			      "covers the worker's whole life\n");
+
+	snprintf(body, sizeof(body), "{\"user\": \"%s\"}", many_user);
+	t0 = now_seconds();
+	http_post("/chats/get", body, strlen(body), NULL, &r);
+	secs = now_seconds() - t0;
+	rss1 = proc_kb(w, "VmRSS");
+	hwm1 = proc_kb(w, "VmHWM");
+	print_message("chats/get: %zu bytes, status %ld in %.2f s from worker "
+		      "%ld\n", r.body_len, r.status, secs, (long)w);
+	print_message("worker VmRSS before %lld kB, after %lld kB, peak "
+		      "(VmHWM) %lld kB: growth %lld kB, peak growth %lld kB\n",
+		      rss0, rss1, hwm1, rss1 - rss0, hwm1 - rss0);
+
+	/* The answer is right... */
+	check_status(&r, 200, "chats/get of a user in many chats");
+	if (!is_json_content_type(r.content_type))
+		fail_msg_at("chats/get: Content-Type '%s'", r.content_type);
+	if (!json_is_array(r.json))
+		fail_msg_at("chats/get: %zu bytes that are not a JSON array",
+			    r.body_len);
+	if (r.body_len < (size_t)MANY_MIN_BYTES)
+		fail_msg_at("the response is %zu bytes; the test needs more than "
+			    "%ld to mean anything", r.body_len, MANY_MIN_BYTES);
+	check_many_chats(r.json);
+	/* ...and came from the same process. */
+	assert_false(proc_exited(w));
+	assert_true(only_worker(&master) == w);
+	assert_true(rss1 > 0 && hwm1 > 0);
+	/* It did not hold the list: neither the rows nor the JSON. */
+	if (hwm1 - rss0 >= CHATS_GROWTH_MAX_KB)
+		fail_msg_at("worker %ld grew from %lld kB to a peak of %lld kB "
+			    "(+%lld kB) answering %zu bytes of chats/get; the "
+			    "bound is %ld kB", (long)w, rss0, hwm1, hwm1 - rss0,
+			    r.body_len, CHATS_GROWTH_MAX_KB);
+	http_reply_free(&r);
+}
+
+/* ---- (d) a client that leaves stops a whole-chat messages/get ------------ */
+
+/*
+ * A whole-chat messages/get whose client goes away after the first
+ * ABANDON_KEEP bytes: nginx hangs up on the worker, the worker's next write
+ * fails, and it must stop reading the chat from PostgreSQL there and leave
+ * its connection ready for the next request (no rows of the aborted query
+ * left to read, no statement still running).
+ *
+ * What the worker read from PostgreSQL is not in /proc/PID/io (libpq reads
+ * with recv(2), which rchar does not count), nor in PostgreSQL's
+ * statistics (a plan that sorts fetches every row before it sends the
+ * first).  So the worker's connection is made through a counting relay
+ * (pg_tap in the harness) and the bytes PostgreSQL sent it are counted
+ * there.
+ */
+#define ABANDON_KEEP (64 * 1024)
+/* "Eventually idle", not a timing assertion. */
+#define IDLE_WAIT_S 20.0
+#define SMALL_MESSAGES 5
+
+/* Polls pg_stat_activity until no backend of chatd runs a statement.
+ * Returns the seconds it took, or -1 after `wait_s` (or if psql failed). */
+static double wait_chatd_idle(struct psql_session *ps, double wait_s)
+{
+	double t0 = now_seconds();
+	char out[64];
+
+	for (;;) {
+		if (psql_query(ps, "SELECT count(*) FROM pg_stat_activity "
+			       "WHERE application_name = 'chatd' AND state "
+			       "<> 'idle'", out, sizeof(out)) != 0)
+			return -1;
+		if (strcmp(out, "0") == 0)
+			return now_seconds() - t0;
+		if (now_seconds() - t0 > wait_s)
+			return -1;
+		sleep_ms(20);
+	}
+}
+
+/* SIGHUP to the master: its one worker is replaced.  Returns the new
+ * worker once it answers a request (so it has its database connection),
+ * or -1 after WAIT_S. */
+static pid_t replace_worker(pid_t master, pid_t old, const char *user)
+{
+	double deadline = now_seconds() + WAIT_S;
+	char body[64];
+
+	snprintf(body, sizeof(body), "{\"user\": \"%s\"}", user);
+	if (kill(master, SIGHUP) != 0)
+		return -1;
+	while (now_seconds() < deadline) {
+		pid_t w[MAX_WORKERS];
+		struct http_reply r;
+		long st;
+
+		if (proc_children(master, w, MAX_WORKERS) == 1 && w[0] != old &&
+		    proc_exited(old)) {
+			st = http_post("/chats/get", body, strlen(body), NULL, &r);
+			http_reply_free(&r);
+			if (st == 200)
+				return w[0];
+		}
+		sleep_ms(20);
+	}
+	return -1;
+}
+
+/* CPU time the process has used, in ms (/proc/PID/schedstat), or -1. */
+static long long proc_cpu_ms(pid_t pid)
+{
+	char path[64];
+	unsigned long long ns;
+	FILE *fp;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", (long)pid);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return -1;
+	ok = fscanf(fp, "%llu", &ns) == 1;
+	fclose(fp);
+	return ok ? (long long)(ns / 1000000) : -1;
+}
+
+static void test_abandoned_stream_stops_reading(void **state)
+{
+	char small_chat[ID_LEN], small_author[ID_LEN];
+	char small_ids[SMALL_MESSAGES][ID_LEN], texts[SMALL_MESSAGES][64];
+	char req[512], body[160], err[256], busy[256] = "", clog[128];
+	char nlog[128], *crash_c, *crash_n;
+	struct psql_session ps;
+	struct http_reply page, add;
+	struct pg_tap *tap;
+	long long chat_bytes, read0, read1, wchar0, wchar1, rchar0, rchar1;
+	long long cpu0, cpu1;
+	long clog_from, nlog_from, status;
+	double t_close, idle_s;
+	bool same;
+	size_t got;
+	pid_t master, w, w_after;
+	int i, restored;
+
+	(void)state;
+	use_workers(1);
+	load_big_chat();
+	/* A small chat for the request that follows. */
+	must_user("smallauthor", small_author);
+	must_chat("smallchat", (const char *[]){ small_author }, 1, small_chat);
+	for (i = 0; i < SMALL_MESSAGES; i++) {
+		snprintf(texts[i], sizeof(texts[i]), "small message %d", i + 1);
+		must_message(small_chat, small_author, texts[i], small_ids[i]);
+	}
+	/* What the worker must read to carry the whole chat: the texts and
+	 * the three 8-byte binary fields of each row, as load_big_chat wrote
+	 * them (the protocol's framing left out: a lower bound). */
+	chat_bytes = 0;
+	for (i = 1; i <= BIG_ROWS; i++) {
+		char text[512];
+
+		expected_text(i, text, sizeof(text));
+		chat_bytes += (long long)strlen(text) + 24;
+	}
+
+	/* The worker's database connection through the relay. */
+	w = only_worker(&master);
+	tap = pg_tap_start(&the_stack);
+	if (tap == NULL)
+		fail_msg_at("could not put a relay in front of PostgreSQL");
+	w = replace_worker(master, w, small_author);
+	if (w < 0 || pg_tap_bytes_to(tap, w) < 0) {
+		pg_tap_stop(tap);
+		fail_msg_at("the new worker (%ld) does not talk to PostgreSQL "
+			    "through the relay", (long)w);
+	}
+	if (psql_open(&the_stack, &ps) != 0) {
+		pg_tap_stop(tap);
+		fail_msg_at("could not start psql");
+	}
+	read0 = pg_tap_bytes_to(tap, w);
+	wchar0 = proc_value(w, "io", "wchar");
+	rchar0 = proc_value(w, "io", "rchar");
+	cpu0 = proc_cpu_ms(w);
+	snprintf(clog, sizeof(clog), "%s/chatd.log", the_stack.dir);
+	snprintf(nlog, sizeof(nlog), "%s/nginx-error.log", the_stack.dir);
+	clog_from = file_size(clog);
+	nlog_from = file_size(nlog);
+
+	/* The client reads the first ABANDON_KEEP bytes and leaves. */
+	snprintf(body, sizeof(body), "{\"chat\": \"%s\"}", big_chat);
+	snprintf(req, sizeof(req), "POST /messages/get HTTP/1.1\r\n"
+		 "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		 strlen(body), body);
+	status = http_raw_abandon(&the_stack, req, strlen(req), ABANDON_KEEP,
+				  &got, err, sizeof(err));
+	t_close = now_seconds();
+	/* The worker's statement ends (at once, or when the chat is read). */
+	idle_s = wait_chatd_idle(&ps, IDLE_WAIT_S);
+	if (idle_s < 0)
+		psql_query(&ps, "SELECT string_agg(state || ': ' || "
+			   "left(query, 60), '; ') FROM pg_stat_activity "
+			   "WHERE application_name = 'chatd'", busy,
+			   sizeof(busy));
+	psql_close(&ps);
+
+	/* The next requests, on the same worker. */
+	snprintf(body, sizeof(body), "{\"chat\": \"%s\", \"limit\": %d}",
+		 small_chat, SMALL_MESSAGES);
+	http_post("/messages/get", body, strlen(body), NULL, &page);
+	{
+		char name[128];
+
+		uniq_name(name, sizeof(name), "afterabort");
+		http_post_json("/users/add", json_pack("{s:s}", "username",
+						       name), NULL, &add);
+	}
+	/* The worker answered both, so it had finished the aborted request:
+	 * the counts are final. */
+	read1 = pg_tap_bytes_to(tap, w);
+	wchar1 = proc_value(w, "io", "wchar");
+	rchar1 = proc_value(w, "io", "rchar");
+	cpu1 = proc_cpu_ms(w);
+	{
+		pid_t kids[MAX_WORKERS];
+
+		same = !proc_exited(w) &&
+		       proc_children(master, kids, MAX_WORKERS) == 1 &&
+		       kids[0] == w;
+	}
+	crash_c = crash_lines(clog, clog_from);
+	crash_n = crash_lines(nlog, nlog_from);
+	/* Put the socket back, and a worker on a direct connection. */
+	restored = pg_tap_restore(tap);
+	w_after = restored == 0 ? replace_worker(master, w, small_author) : -1;
+	pg_tap_stop(tap);
+	print_message("client read %zu bytes (status %ld) and left; chatd idle "
+		      "%.2f s later\n", got, status, idle_s);
+	print_message("worker %ld read %lld bytes from PostgreSQL (the chat is "
+		      "%lld bytes without framing), wrote %lld bytes, used %lld "
+		      "ms of CPU (rchar +%lld: not counting recv)\n", (long)w,
+		      read1 - read0, chat_bytes, wchar1 - wchar0, cpu1 - cpu0,
+		      rchar1 - rchar0);
+
+	if (restored != 0 || w_after < 0)
+		fail_msg_at("could not take the relay away again");
+	if (status != 200 || got < ABANDON_KEEP)
+		fail_msg_at("the abandoned request: status %ld, %zu bytes "
+			    "read (%s)", status, got, err);
+	if (idle_s < 0)
+		fail_msg_at("chatd's backend still busy %.0f s after the client "
+			    "left: %s", now_seconds() - t_close, busy);
+	/* The same process served all three, still the master's only
+	 * worker. */
+	if (!same)
+		fail_msg_at("worker %ld exited or was replaced", (long)w);
+	/* The premise: nginx hung up on the worker (which then wrote little)
+	 * rather than reading the whole answer into its buffers. */
+	if (wchar1 - wchar0 >= chat_bytes / 2)
+		fail_msg_at("worker %ld wrote %lld bytes: nginx did not hang up "
+			    "when the client left, so the test proves nothing",
+			    (long)w, wchar1 - wchar0);
+	/* The connection was clean: the next answers are their own. */
+	check_status(&page, 200, "messages/get with limit after the abort");
+	if (!json_is_array(page.json) ||
+	    json_array_size(page.json) != SMALL_MESSAGES)
+		fail_msg_at("messages/get of chat %s with limit %d after the "
+			    "abort: %.300s", small_chat, SMALL_MESSAGES,
+			    page.body);
+	for (i = 0; i < SMALL_MESSAGES; i++) {
+		json_t *m = json_array_get(page.json, (size_t)i);
+		const char *id = json_string_value(json_object_get(m, "id"));
+		const char *chat = json_string_value(json_object_get(m, "chat"));
+		const char *text = json_string_value(json_object_get(m, "text"));
+		const char *author = json_string_value(json_object_get(m,
+							     "author"));
+
+		if (id == NULL || chat == NULL || text == NULL ||
+		    author == NULL || strcmp(id, small_ids[i]) != 0 ||
+		    strcmp(chat, small_chat) != 0 ||
+		    strcmp(author, small_author) != 0 ||
+		    strcmp(text, texts[i]) != 0)
+			fail_msg_at("message %d after the abort is %.300s; want "
+				    "id %s of chat %s, text '%s'", i + 1,
+				    page.body, small_ids[i], small_chat,
+				    texts[i]);
+	}
+	http_reply_free(&page);
+	check_created(&add, NULL, "users/add after the abort");
+	http_reply_free(&add);
+	/* Nothing crashed. */
+	if (crash_c != NULL || crash_n != NULL) {
+		fprintf(stderr, "chatd.log:\n%s\nnginx-error.log:\n%s\n",
+			crash_c ? crash_c : "", crash_n ? crash_n : "");
+		free(crash_c);
+		free(crash_n);
+		fail_msg_at("the logs tell of a crash");
+	}
+	/* The worker stopped reading the chat when its client had gone. */
+	if (read1 - read0 >= chat_bytes / 2)
+		fail_msg_at("worker %ld read %lld bytes from PostgreSQL for a "
+			    "client that left after %zu; the chat is %lld bytes, "
+			    "the bound half of it", (long)w, read1 - read0, got,
+			    chat_bytes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_big_chat_streams_in_constant_memory),
 		cmocka_unit_test(test_stop_finishes_stream_in_flight),
+		cmocka_unit_test(test_chats_get_of_many_chats_in_bounded_memory),
+		cmocka_unit_test(test_abandoned_stream_stops_reading),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup,
