@@ -107,19 +107,33 @@ static enum api_error serve(struct worker *w, FCGX_Request *fr,
 	return e;
 }
 
-/* With --verbose, one line per request: method, path, status, time. */
+/* With --verbose, one line per request: method, path, status, time. A
+ * path that is no route's is the client's: at most 200 bytes of it, every
+ * byte that is not printable ASCII shown as '?', so no line can be forged
+ * or garbled (nginx has decoded %0A into a newline by now). */
 static void log_request(const struct route *rt, FCGX_Request *fr,
     int status, long long start_us)
 {
 	const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	char shown[201];
 	const char *path;
-	size_t len;
+	size_t len, i;
 
-	path = rt ? rt->path : route_path(FCGX_GetParam("DOCUMENT_URI",
-	    fr->envp), FCGX_GetParam("REQUEST_URI", fr->envp), &len);
-	log_debug("request %s %.*s %d %.2f ms", method ? method : "-",
-	    rt ? (int)strlen(path) : (int)(len > 200 ? 200 : len), path,
-	    status, (double)(clock_us() - start_us) / 1000.0);
+	if (rt) {
+		path = rt->path;
+	} else {
+		path = route_path(FCGX_GetParam("DOCUMENT_URI", fr->envp),
+		    FCGX_GetParam("REQUEST_URI", fr->envp), &len);
+		for (i = 0; i < len && i < sizeof shown - 1; i++)
+			shown[i] = path[i] >= 0x20 && path[i] < 0x7F ?
+			    path[i] : '?';
+		shown[i] = '\0';
+		path = shown;
+	}
+	if (method == NULL || strlen(method) > 16)
+		method = "-";
+	log_debug("request %s %s %d %.2f ms", method, path, status,
+	    (double)(clock_us() - start_us) / 1000.0);
 }
 
 static void handle(struct worker *w, FCGX_Request *fr)

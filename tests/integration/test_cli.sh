@@ -84,6 +84,7 @@ if command -v cgi-fcgi >/dev/null; then
 	fcgi GET /users/add ''
 	fcgi POST /nowhere '{}'
 	fcgi GET /health ''
+	fcgi POST $'/a\nchatd[1]: error: forged' '{}'
 	kill -TERM "$vpid"
 	wait "$vpid"
 	for want in "POST /users/add 201" "POST /users/add 400" "GET /users/add 405" \
@@ -91,7 +92,11 @@ if command -v cgi-fcgi >/dev/null; then
 		check "--verbose logs: $want" "$want" \
 			"$(grep -Eo "debug: request $want [0-9]+\.[0-9]{2} ms\$" "$dir/verbose.log")"
 	done
-	check "--verbose: exactly one line per request" 5 "$(grep -c 'debug: request ' "$dir/verbose.log")"
+	check "--verbose: exactly one line per request" 6 "$(grep -c 'debug: request ' "$dir/verbose.log")"
+	check "--verbose: a client's path cannot start a line of its own" \
+		"request POST /a?chatd[1]: error: forged 404" \
+		"$(grep -o 'request POST /a?chatd\[1\]: error: forged 404' "$dir/verbose.log")"
+	check "... and forged no line" 0 "$(grep -c '^chatd\[1\]' "$dir/verbose.log")"
 	check "without --verbose: no request lines" 0 "$(grep -c 'debug: request ' "$dir/chatd.log")"
 fi
 
