@@ -44,6 +44,11 @@ const char *api_error_code(enum api_error e)
 	return errors[valid(e)].code;
 }
 
+const char *api_error_reason(enum api_error e)
+{
+	return errors[valid(e)].reason;
+}
+
 bool api_error_retry(enum api_error e)
 {
 	return errors[valid(e)].retry;
@@ -54,6 +59,7 @@ const char *http_reason(int status)
 	size_t i;
 
 	switch (status) {
+	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
 	}

@@ -27,6 +27,8 @@ enum api_error {
 int api_error_status(enum api_error e);
 /* The "error" code string, e.g. "not_found" ("" for API_OK). Static. */
 const char *api_error_code(enum api_error e);
+/* The reason phrase of e's status, e.g. "Not Found". Static. */
+const char *api_error_reason(enum api_error e);
 /* True when the answer to e tells the client to retry (Retry-After). */
 bool api_error_retry(enum api_error e);
 /* The reason phrase of a status chatd sends: every status of the error

@@ -36,7 +36,7 @@ static enum api_error whole(struct db *db, struct reply *r,
 {
 	enum api_error err;
 	PGresult *res;
-	int i, n;
+	int n;
 
 	res = db_query(db, l->q, l->params, &err);
 	if (res == NULL)
@@ -47,13 +47,9 @@ static enum api_error whole(struct db *db, struct reply *r,
 		return empty_or_missing(db, r, l, empty);
 	}
 	buf_putc(&r->body, '[');
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_putc(&r->body, ',');
-		if (!l->put(&r->body, res, i, l->arg)) {
-			PQclear(res);
-			return bad_row(r);
-		}
+	if (!l->put(&r->body, res, n, l->arg)) {
+		PQclear(res);
+		return bad_row(r);
 	}
 	buf_puts(&r->body, "]\n");
 	PQclear(res);
@@ -75,7 +71,7 @@ static enum api_error stream(struct db *db, struct reply *r,
 			reply_start(r, 200);
 		buf_putc(&r->body, first ? '[' : ',');
 		first = false;
-		ok = l->put(&r->body, res, 0, l->arg);
+		ok = l->put(&r->body, res, 1, l->arg);
 		PQclear(res);
 		if (ok)
 			reply_flush(r);

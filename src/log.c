@@ -6,7 +6,7 @@
 
 #include "log.h"
 
-static enum log_level max_level = LOG_INFO;
+enum log_level log_max_level = LOG_INFO;
 
 static const char *const level_names[LOG_LEVEL__MAX] = {
 	[LOG_ERROR] = "error",
@@ -17,12 +17,7 @@ static const char *const level_names[LOG_LEVEL__MAX] = {
 
 void log_set_level(enum log_level level)
 {
-	max_level = level;
-}
-
-bool log_enabled(enum log_level level)
-{
-	return level <= max_level;
+	log_max_level = level;
 }
 
 /* Formats the whole line first and writes it with one write(2), so lines
@@ -33,7 +28,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	int n, m;
 	va_list ap;
 
-	if (level > max_level)
+	if (!log_enabled(level))
 		return;
 	n = snprintf(line, sizeof line, "chatd[%ld]: %s: ", (long)getpid(),
 	    level_names[level]);

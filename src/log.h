@@ -11,9 +11,14 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_LEVEL__MAX };
 /* Messages above this level are dropped; LOG_INFO unless changed. */
 void log_set_level(enum log_level level);
 
+extern enum log_level log_max_level;	/* read through log_enabled() */
+
 /* True when messages of level are written: a caller can skip the work of
  * a message nobody will read. */
-bool log_enabled(enum log_level level);
+static inline bool log_enabled(enum log_level level)
+{
+	return level <= log_max_level;
+}
 
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -116,19 +116,34 @@ enum api_error reply_db_error(struct reply *r, enum api_error e)
 	return reply_fail(r, e, "internal error");
 }
 
-/* Writes n bytes to nginx, in pieces FCGX_PutStr's int can count. After a
- * failed write nothing more is written: the client is gone. */
-static void put(struct reply *r, const char *p, size_t n)
+/* Writes n bytes to nginx. After a failed write nothing more is written:
+ * the client is gone. */
+static inline void put(struct reply *r, const char *p, size_t n);
+
+/* put() for more than FCGX_PutStr's int can count: in pieces. */
+static __attribute__((noinline)) void put_pieces(struct reply *r,
+    const char *p, size_t n)
 {
 	while (!r->failed && n > 0) {
-		int piece = n > INT_MAX / 2 ? INT_MAX / 2 : (int)n;
+		size_t piece = n > INT_MAX / 2 ? INT_MAX / 2 : n;
 
-		if (FCGX_PutStr(p, piece, r->out) != piece) {
-			r->failed = true;
-			log_debug("writing the response failed: client gone");
-		}
+		put(r, p, piece);
 		p += piece;
-		n -= (size_t)piece;
+		n -= piece;
+	}
+}
+
+static inline void put(struct reply *r, const char *p, size_t n)
+{
+	if (r->failed || n == 0)
+		return;
+	if (n > INT_MAX) {
+		put_pieces(r, p, n);
+		return;
+	}
+	if (FCGX_PutStr(p, (int)n, r->out) != (int)n) {
+		r->failed = true;
+		log_debug("writing the response failed: client gone");
 	}
 }
 
@@ -144,7 +159,8 @@ static char *put_str(char *p, const char *s)
 /* The CGI response headers; content_length < 0 for none (a streamed
  * body). Built by hand rather than with snprintf: this runs for every
  * request, and the format work was a tenth of a small request's. */
-static void put_headers(struct reply *r, int status, long content_length)
+static void put_headers(struct reply *r, int status, const char *reason,
+    long content_length)
 {
 	/* Every piece is bounded: the reason phrases are short, numbers are
 	 * 20 digits, the extra headers REPLY_HEADERS_MAX. */
@@ -153,7 +169,7 @@ static void put_headers(struct reply *r, int status, long content_length)
 	p = put_str(p, "Status: ");
 	p += id_format(status, p);
 	*p++ = ' ';
-	p = put_str(p, http_reason(status));
+	p = put_str(p, reason);
 	p = put_str(p, "\r\nContent-Type: application/json\r\n");
 	memcpy(p, r->headers, r->headers_len);
 	p += r->headers_len;
@@ -170,7 +186,7 @@ void reply_start(struct reply *r, int status)
 {
 	r->status = status;
 	r->started = true;
-	put_headers(r, status, -1);
+	put_headers(r, status, http_reason(status), -1);
 }
 
 void reply_flush(struct reply *r)
@@ -206,7 +222,8 @@ void reply_finish(struct reply *r, enum api_error e)
 		return;
 	}
 	if (e == API_OK) {
-		put_headers(r, r->status, (long)r->body.len);
+		put_headers(r, r->status, http_reason(r->status),
+		    (long)r->body.len);
 		put(r, r->body.data, r->body.len);
 		return;
 	}
@@ -214,9 +231,10 @@ void reply_finish(struct reply *r, enum api_error e)
 		reply_header(r, "Retry-After", RETRY_AFTER_SECONDS);
 	if (r->message[0] == '\0')
 		snprintf(r->message, sizeof r->message, "%s",
-		    http_reason(api_error_status(e)));
+		    api_error_reason(e));
 	buf_reset(&r->body);
 	reply_error_body(&r->body, e, r->message);
-	put_headers(r, api_error_status(e), (long)r->body.len);
+	put_headers(r, api_error_status(e), api_error_reason(e),
+	    (long)r->body.len);
 	put(r, r->body.data, r->body.len);
 }

@@ -47,28 +47,33 @@ const struct route *route_find(const char *path, size_t len)
 {
 	size_t i;
 
-	/* By length first: path may hold any byte, NUL included. */
+	/* The paths' lengths, measured once: a request compares its length
+	 * with each, and only an equal one byte by byte (path may hold any
+	 * byte, NUL included). */
+	static size_t lens[sizeof route_table / sizeof *route_table];
+
+	if (lens[0] == 0)
+		for (i = 0; i < route_count; i++)
+			lens[i] = strlen(route_table[i]->path);
 	for (i = 0; i < route_count; i++)
-		if (strlen(route_table[i]->path) == len &&
+		if (lens[i] == len &&
 		    memcmp(route_table[i]->path, path, len) == 0)
 			return route_table[i];
 	return NULL;
 }
 
-enum api_error route_admit(const struct route *rt, const char *method,
-    bool has_session, struct reply *r)
+enum api_error route_refuse_method(const struct route *rt, struct reply *r)
 {
-	if (method == NULL || strcmp(method, rt->method) != 0) {
-		reply_header(r, "Allow", rt->method);
-		return reply_fail(r, API_METHOD_NOT_ALLOWED, "%s accepts only "
-		    "%s", rt->path, rt->method);
-	}
-	if (rt->session && !has_session) {
-		reply_header(r, "WWW-Authenticate", "Bearer");
-		return reply_fail(r, API_UNAUTHORIZED, "%s needs a session: "
-		    "log in and send its token", rt->path);
-	}
-	return API_OK;
+	reply_header(r, "Allow", rt->method);
+	return reply_fail(r, API_METHOD_NOT_ALLOWED, "%s accepts only %s",
+	    rt->path, rt->method);
+}
+
+enum api_error route_refuse_session(const struct route *rt, struct reply *r)
+{
+	reply_header(r, "WWW-Authenticate", "Bearer");
+	return reply_fail(r, API_UNAUTHORIZED, "%s needs a session: log in "
+	    "and send its token", rt->path);
 }
 
 static bool problem(char *why, size_t whysz, const char *what,

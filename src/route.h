@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -70,12 +71,24 @@ const char *route_path(const char *document_uri, const char *request_uri,
  * NULL. Returns a borrowed pointer into the static table. */
 const struct route *route_find(const char *path, size_t len);
 
+/* The refusals of route_admit(), with their message and headers in r. */
+enum api_error route_refuse_method(const struct route *rt, struct reply *r);
+enum api_error route_refuse_session(const struct route *rt, struct reply *r);
+
 /* Whether a request with method (may be NULL) and, when has_session, a
  * valid session may go on to rt's decoder: API_OK, or the error with its
  * message and headers in r — 405 with Allow naming rt's method, 401 with
- * WWW-Authenticate: Bearer for a route that needs a session. */
-enum api_error route_admit(const struct route *rt, const char *method,
-    bool has_session, struct reply *r);
+ * WWW-Authenticate: Bearer for a route that needs a session. Inline: it
+ * runs for every request. */
+static inline enum api_error route_admit(const struct route *rt,
+    const char *method, bool has_session, struct reply *r)
+{
+	if (method == NULL || strcmp(method, rt->method) != 0)
+		return route_refuse_method(rt, r);
+	if (rt->session && !has_session)
+		return route_refuse_session(rt, r);
+	return API_OK;
+}
 
 /* Checks the table's own invariants (paths unique and absolute, methods
  * known, request structs within ROUTE_REQ_MAX, decoders where a body is

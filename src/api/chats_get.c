@@ -99,6 +99,12 @@ static bool put_chat(struct buf *b, const PGresult *res, int row,
 	return true;
 }
 
+static bool put_chats(struct buf *b, const PGresult *res, int n,
+    const void *arg)
+{
+	return list_rows(b, res, n, put_chat, arg);
+}
+
 static enum api_error chats_get(struct db *db, const void *arg,
     struct reply *r)
 {
@@ -106,7 +112,7 @@ static enum api_error chats_get(struct db *db, const void *arg,
 	char id[21];
 	const char *params[1] = {id};
 	struct list l = {.q = &chats_get_few, .params = params,
-	    .put = put_chat};
+	    .put = put_chats};
 	enum api_error err;
 	bool empty;
 

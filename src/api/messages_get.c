@@ -77,6 +77,12 @@ static bool put_message(struct buf *b, const PGresult *res, int row,
 	return true;
 }
 
+static bool put_messages(struct buf *b, const PGresult *res, int n,
+    const void *arg)
+{
+	return list_rows(b, res, n, put_message, arg);
+}
+
 static enum api_error messages_get(struct db *db, const void *arg,
     struct reply *r)
 {
@@ -84,7 +90,7 @@ static enum api_error messages_get(struct db *db, const void *arg,
 	char id[21], after[21], before[21], limit[12];
 	const char *params[4] = {id, after, before, NULL};
 	struct list l = {.q = &messages_get_oldest_q, .params = params,
-	    .put = put_message, .arg = id, .owner_q = &messages_get_chat_q,
+	    .put = put_messages, .arg = id, .owner_q = &messages_get_chat_q,
 	    .owner = "chat"};
 
 	id_format(in->chat, id);
