@@ -1,10 +1,12 @@
 # Shared by the shell integration tests (sourced, not run).
 
-# free_port — print a loopback TCP port nothing listens on now.
+# free_port — print a loopback TCP port nothing listens on now, below the
+# kernel's range for outgoing connections (32768-60999 by default), where
+# another program's connection could take it before the test binds it.
 free_port() {
 	local port
 	while :; do
-		port=$((20000 + RANDOM % 30000))
+		port=$((20000 + RANDOM % 12768))
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
 	done
 	echo "$port"
