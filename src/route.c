@@ -64,9 +64,11 @@ const struct route *route_find(const char *path, size_t len)
 
 enum api_error route_refuse_method(const struct route *rt, struct reply *r)
 {
-	reply_header(r, "Allow", rt->method);
+	bool get = strcmp(rt->method, "GET") == 0;
+
+	reply_header(r, "Allow", get ? "GET, HEAD" : rt->method);
 	return reply_fail(r, API_METHOD_NOT_ALLOWED, "%s accepts only %s",
-	    rt->path, rt->method);
+	    rt->path, get ? "GET and HEAD" : rt->method);
 }
 
 enum api_error route_refuse_session(const struct route *rt, struct reply *r)

@@ -71,19 +71,29 @@ const char *route_path(const char *document_uri, const char *request_uri,
  * NULL. Returns a borrowed pointer into the static table. */
 const struct route *route_find(const char *path, size_t len);
 
-/* The refusals of route_admit(), with their message and headers in r. */
+/* True for a HEAD of a GET route, which is answered as the GET (nginx
+ * sends the headers alone; RFC 9110 9.3.2). */
+static inline bool route_head_of_get(const struct route *rt,
+    const char *method)
+{
+	return strcmp(rt->method, "GET") == 0 && strcmp(method, "HEAD") == 0;
+}
+
+/* The refusals of route_admit(), with their message and headers in r:
+ * 405 with Allow naming the route's method (a GET route's as "GET, HEAD"),
+ * 401 with WWW-Authenticate: Bearer. */
 enum api_error route_refuse_method(const struct route *rt, struct reply *r);
 enum api_error route_refuse_session(const struct route *rt, struct reply *r);
 
 /* Whether a request with method (may be NULL) and, when has_session, a
  * valid session may go on to rt's decoder: API_OK, or the error with its
- * message and headers in r — 405 with Allow naming rt's method, 401 with
- * WWW-Authenticate: Bearer for a route that needs a session. Inline: it
- * runs for every request. */
+ * message and headers in r (see route_refuse_method, ..._session). A GET
+ * route takes HEAD too. Inline: it runs for every request. */
 static inline enum api_error route_admit(const struct route *rt,
     const char *method, bool has_session, struct reply *r)
 {
-	if (method == NULL || strcmp(method, rt->method) != 0)
+	if (method == NULL || (strcmp(method, rt->method) != 0 &&
+	    !route_head_of_get(rt, method)))
 		return route_refuse_method(rt, r);
 	if (rt->session && !has_session)
 		return route_refuse_session(rt, r);

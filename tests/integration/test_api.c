@@ -2064,7 +2064,8 @@ static void test_server_assigns_times_and_ids(void **state)
 }
 
 /* GET /health: 200 {"status":"ok"} through nginx -> chatd -> PostgreSQL;
- * the method field of its route: only GET, 405 naming it otherwise. */
+ * the method field of its route: GET (and HEAD), 405 naming them
+ * otherwise. */
 static void test_health(void **state)
 {
 	static const char *const methods[] = { "POST", "PUT", "DELETE" };
@@ -2087,8 +2088,8 @@ static void test_health(void **state)
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		http_request(methods[i], "/health", "{}", 2, NULL, &r);
 		check_error(&r, 405, "method_not_allowed", methods[i]);
-		if (strcmp(r.allow, "GET") != 0)
-			fail_msg_at("%s /health: Allow is '%s', want 'GET'",
+		if (strcmp(r.allow, "GET, HEAD") != 0)
+			fail_msg_at("%s /health: Allow is '%s', want 'GET, HEAD'",
 				    methods[i], r.allow);
 		http_reply_free(&r);
 	}

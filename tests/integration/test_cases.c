@@ -372,6 +372,7 @@ struct expect {
 	char contains[MAX_CONTAINS][256];
 	int ncontains;
 	enum db_rule db;
+	json_t *json;			/* "= JSON": the body, exactly (owned) */
 };
 
 static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
@@ -411,6 +412,15 @@ static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
 			} else {
 				snprintf(e->contains[e->ncontains++], 256,
 					 "%s", line + 2);
+			}
+		} else if (line[0] == '=' && line[1] == ' ') {
+			json_decref(e->json);
+			e->json = json_loads(line + 2, JSON_REJECT_DUPLICATES,
+					     NULL);
+			if (e->json == NULL) {
+				snprintf(err, errsz, "expected: bad JSON '%s'",
+					 line);
+				ok = false;
 			}
 		} else if (strncmp(line, "db:", 3) == 0) {
 			const char *w = line + 3 + strspn(line + 3, " ");
@@ -616,6 +626,9 @@ static void check_response(const struct expect *e, const struct http_reply *r,
 
 		if (!json_is_object(r->json) || !is_canonical_id(id))
 			sb_str(p, "\n  expected a body {\"id\": \"<id>\"}");
+	} else if (e->json != NULL) {
+		if (r->json == NULL || !json_equal(r->json, e->json))
+			sb_str(p, "\n  the body is not the expected JSON");
 	} else if (e->status == 200 && !json_is_array(r->json)) {
 		sb_str(p, "\n  expected a JSON array");
 	}
@@ -641,7 +654,7 @@ static void run_case(void **state)
 	struct sbuf req_file, exp_file, gen_file, gen = { NULL, 0, 0 };
 	struct sbuf req = { NULL, 0, 0 }, problems = { NULL, 0, 0 };
 	struct http_reply r;
-	struct expect e;
+	struct expect e = { .status = 0 };
 	struct vars v;
 	char path[PATH_MAX + 320], err[512] = "", before[512], after[512];
 	char *hdrs = NULL;
@@ -723,6 +736,7 @@ static void run_case(void **state)
 		free(m.p);
 	}
 	http_reply_free(&r);
+	json_decref(e.json);
 	free(hdrs);
 	free(req_file.p);
 	free(exp_file.p);

@@ -128,7 +128,12 @@ static void test_admit_method(void **state)
 	reply_reset(&r, NULL);
 	assert_int_equal(route_admit(&route_health, "POST", false, &r),
 	    API_METHOD_NOT_ALLOWED);
-	assert_string_equal(r.headers, "Allow: GET\r\n");
+	assert_string_equal(r.headers, "Allow: GET, HEAD\r\n");
+	reply_reset(&r, NULL);
+	/* A GET route takes HEAD; a POST route does not. */
+	assert_int_equal(route_admit(&route_health, "HEAD", false, &r), API_OK);
+	assert_int_equal(route_admit(&route_users_add, "HEAD", false, &r),
+	    API_METHOD_NOT_ALLOWED);
 	reply_reset(&r, NULL);
 	assert_int_equal(route_admit(&route_health, NULL, false, &r),
 	    API_METHOD_NOT_ALLOWED);
