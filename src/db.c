@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "clock.h"
 #include "db.h"
@@ -64,14 +65,34 @@ static void disconnect(struct db *db)
 	}
 }
 
+/* Prepares the NULL-terminated list qs (NULL: none). */
+static bool prepare(PGconn *conn, const struct query *const *qs)
+{
+	const struct query *const *q;
+	PGresult *res;
+	bool ok;
+
+	for (q = qs; q && *q; q++) {
+		res = PQprepare(conn, (*q)->name, (*q)->sql, (*q)->nparams,
+		    NULL);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			log_error("preparing %s: %s", (*q)->name,
+			    PQresultErrorMessage(res));
+		PQclear(res);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 /* Sets up a new connection: the statement timeout, JIT off (chatd's
  * statements are short; compiling one costs more than it can save, 18 ms
- * on a chats/get of 5,000 chats), then every statement of every route
- * prepared. */
+ * on a chats/get of 5,000 chats), then every statement of every route,
+ * and auth.c's, prepared. */
 static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 {
 	char set[64];
-	const struct query *const *q;
 	PGresult *res;
 	bool ok;
 	size_t i;
@@ -86,20 +107,10 @@ static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 	if (!ok)
 		return false;
 
-	for (i = 0; i < route_count; i++) {
-		for (q = route_table[i]->queries; q && *q; q++) {
-			res = PQprepare(conn, (*q)->name, (*q)->sql,
-			    (*q)->nparams, NULL);
-			ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-			if (!ok)
-				log_error("preparing %s: %s", (*q)->name,
-				    PQresultErrorMessage(res));
-			PQclear(res);
-			if (!ok)
-				return false;
-		}
-	}
-	return true;
+	for (i = 0; i < route_count; i++)
+		if (!prepare(conn, route_table[i]->queries))
+			return false;
+	return prepare(conn, auth_queries);
 }
 
 /* PostgreSQL's notices and warnings ("terminating connection due to
@@ -194,7 +205,8 @@ PGresult *db_query(struct db *db, const struct query *q,
 	}
 	res = PQexecPrepared(db->conn, q->name, q->nparams,
 	    params, NULL, NULL, 1);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+	if (PQresultStatus(res) == PGRES_TUPLES_OK ||
+	    PQresultStatus(res) == PGRES_COMMAND_OK) {
 		*err = API_OK;
 		return res;
 	}

@@ -32,7 +32,8 @@ bool db_ready(struct db *db);
 #define DB_RETRY_MS 250
 
 /* Runs query q with text parameters (NULL for SQL NULL). Returns a result
- * whose status is PGRES_TUPLES_OK (the caller PQclear()s it), or NULL with
+ * whose status is PGRES_TUPLES_OK, or PGRES_COMMAND_OK for a statement
+ * that returns no rows (the caller PQclear()s it), or NULL with
  * *err set to API_UNAVAILABLE (connection lost) or API_INTERNAL (logged).
  * The statement runs in its own transaction. */
 PGresult *db_query(struct db *db, const struct query *q,

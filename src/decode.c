@@ -7,8 +7,10 @@
 
 #include <fcgiapp.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "decode.h"
+#include "password.h"
 #include "id.h"
 #include "log.h"
 #include "utf8.h"
@@ -180,6 +182,39 @@ const char *decode_text(const json_t *root, const char *name, size_t max,
 	return s;
 }
 
+bool decode_opt_text(const json_t *root, const char *name, size_t max,
+    const char **out, struct decode_ctx *d)
+{
+	const json_t *v = json_object_get(root, name);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return true;
+	*out = decode_text(root, name, max, d);
+	return *out != NULL;
+}
+
+const char *decode_password(const json_t *root, const char *name,
+    size_t *len, struct decode_ctx *d)
+{
+	const json_t *v = json_object_get(root, name);
+	const char *s;
+
+	if (v == NULL)
+		return decode_fail(d, "field '%s' is required", name), NULL;
+	if (!json_is_string(v))
+		return decode_fail(d, "field '%s' must be a string", name), NULL;
+	s = json_string_value(v);
+	*len = json_string_length(v);
+	if (!utf8_valid(s, *len))
+		return decode_fail(d, "field '%s' is not valid UTF-8 or holds "
+		    "U+0000", name), NULL;
+	if (*len < PASSWORD_MIN || *len > PASSWORD_MAX)
+		return decode_fail(d, "field '%s' must be %d to %d bytes "
+		    "long", name, PASSWORD_MIN, PASSWORD_MAX), NULL;
+	return s;
+}
+
 bool decode_id(const json_t *root, const char *name, bool required,
     int64_t *out, struct decode_ctx *d)
 {
@@ -190,6 +225,21 @@ bool decode_id(const json_t *root, const char *name, bool required,
 		    name) : true;
 	if (!id_from_json(v, out))
 		return decode_fail(d, "field '%s' is not a valid id", name);
+	return true;
+}
+
+bool decode_acting_user(const json_t *root, const char *name, int64_t *out,
+    bool *other, struct decode_ctx *d)
+{
+	int64_t caller = d->caller ? d->caller->user : 0;
+
+	*other = false;
+	if (caller == 0)
+		return decode_id(root, name, true, out, d);
+	*out = caller;
+	if (!decode_id(root, name, false, out, d))
+		return false;
+	*other = *out != caller;
 	return true;
 }
 

@@ -13,6 +13,8 @@
 
 #include "buf.h"
 
+struct caller;
+
 /* Limits in code points (API.md section 0); set from the command line. */
 struct limits {
 	size_t username_max;
@@ -31,6 +33,7 @@ struct decode_ctx {
 				   see decode_ids() */
 	char *msg;		/* the message for the client on failure */
 	size_t msgsz;
+	const struct caller *caller;	/* who asks (auth.h); never NULL */
 };
 
 /* Parses a request body. Returns a new reference to a JSON object, or NULL
@@ -49,11 +52,29 @@ bool decode_fail(struct decode_ctx *d, const char *fmt, ...)
 const char *decode_text(const json_t *root, const char *name, size_t max,
     struct decode_ctx *d);
 
+/* The optional string field name of root: absent or null leaves *out
+ * NULL; otherwise as decode_text. */
+bool decode_opt_text(const json_t *root, const char *name, size_t max,
+    const char **out, struct decode_ctx *d);
+
+/* The required password field name of root: PASSWORD_MIN..PASSWORD_MAX
+ * bytes (password.h) of valid UTF-8 without U+0000, its length in *len.
+ * Borrowed from root. The message never quotes it. */
+const char *decode_password(const json_t *root, const char *name,
+    size_t *len, struct decode_ctx *d);
+
 /* An id field of root (API.md: a canonical decimal string or a JSON
  * integer >= 0) into *out. A required field must be present; an optional
  * one that is absent leaves *out as it was. */
 bool decode_id(const json_t *root, const char *name, bool required,
     int64_t *out, struct decode_ctx *d);
+
+/* The id field name of root naming the user a request acts for (API.md
+ * 2.1): required without a session; with one, optional and the caller
+ * when absent, and *other set when it names someone else (which the
+ * handler refuses with 403). */
+bool decode_acting_user(const json_t *root, const char *name, int64_t *out,
+    bool *other, struct decode_ctx *d);
 
 /* The required field name of root: an array of ids (any length, repeats
  * allowed). Written as a PostgreSQL array literal "{1,2,3}" into d's

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "db.h"
 #include "decode.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
 #include "migrate.h"
+#include "password.h"
 #include "privs.h"
 #include "worker.h"
 
@@ -34,7 +36,7 @@ static const char usage[] =
 "usage: chatd serve [--listen unix:PATH|HOST:PORT] [--workers N] [--db CONNINFO]\n"
 "                   [--user NAME] [--socket-group GROUP] [--socket-mode MODE]\n"
 "                   [--max-body BYTES] [--grace SECONDS] [--statement-timeout MS]\n"
-"                   [limits] [--verbose]\n"
+"                   [auth options] [limits] [--verbose]\n"
 "       chatd migrate [--db CONNINFO]\n"
 "       chatd [worker] [--db CONNINFO] [--max-body BYTES] [limits]\n"
 "             (a FastCGI listening socket on fd 0, as spawn-fcgi gives it)\n"
@@ -51,6 +53,16 @@ static const char usage[] =
 "  --grace SECONDS     wait for workers on stop before SIGKILL (default 30)\n"
 "  --statement-timeout MS  cancel a query running longer (503; default 5000,\n"
 "                      0: no limit)\n"
+"  --auth open|required  whether section 1's endpoints need a session\n"
+"                      (default open; the others always do)\n"
+"  --session-idle SECONDS  a session unused this long ends (default 604800)\n"
+"  --session-lifetime SECONDS  and any session this long after login\n"
+"                      (default 2592000, 30 days)\n"
+"  --login-failures N  failed logins of an account within the window\n"
+"                      before 429 (default 100)\n"
+"  --login-window SECONDS  that window (default 3600)\n"
+"  --pwhash-ops N, --pwhash-mem MIB  Argon2id cost of new password hashes\n"
+"                      (defaults 2 and 64; at least 2 and 19)\n"
 "  --limit-username N, --limit-chat-name N, --limit-text N\n"
 "                      limits in characters (defaults 64, 128, 4096)\n"
 "  --verbose           log debug messages\n"
@@ -61,7 +73,10 @@ enum {
 	OPT_LISTEN = 256, OPT_WORKERS, OPT_DB, OPT_SOCKET_MODE, OPT_MAX_BODY,
 	OPT_GRACE, OPT_LIMIT_USERNAME, OPT_LIMIT_CHAT_NAME, OPT_LIMIT_TEXT,
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_USER, OPT_SOCKET_GROUP,
-	OPT_STATEMENT_TIMEOUT
+	OPT_STATEMENT_TIMEOUT, OPT_AUTH, OPT_SESSION_IDLE,
+	OPT_SESSION_LIFETIME, OPT_LOGIN_FAILURES, OPT_LOGIN_WINDOW,
+	OPT_PWHASH_OPS,
+	OPT_PWHASH_MEM
 };
 
 static const struct option longopts[] = {
@@ -77,6 +92,13 @@ static const struct option longopts[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
 	{"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
+	{"auth", required_argument, NULL, OPT_AUTH},
+	{"session-idle", required_argument, NULL, OPT_SESSION_IDLE},
+	{"session-lifetime", required_argument, NULL, OPT_SESSION_LIFETIME},
+	{"login-failures", required_argument, NULL, OPT_LOGIN_FAILURES},
+	{"login-window", required_argument, NULL, OPT_LOGIN_WINDOW},
+	{"pwhash-ops", required_argument, NULL, OPT_PWHASH_OPS},
+	{"pwhash-mem", required_argument, NULL, OPT_PWHASH_MEM},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -136,6 +158,42 @@ static void parse(int argc, char **argv, struct options *o)
 		case OPT_LIMIT_TEXT:
 			decode_limits.text_max = (size_t)number("limit-text",
 			    optarg, 10, 1, 1 << 20);
+			break;
+		case OPT_AUTH:
+			if (strcmp(optarg, "open") == 0)
+				auth_config.mode = AUTH_OPEN;
+			else if (strcmp(optarg, "required") == 0)
+				auth_config.mode = AUTH_REQUIRED;
+			else {
+				fprintf(stderr, "chatd: bad value for --auth: "
+				    "'%s' (open or required)\n", optarg);
+				exit(2);
+			}
+			break;
+		case OPT_SESSION_IDLE:
+			auth_config.idle_seconds = (int)number("session-idle",
+			    optarg, 10, 60, 366L * 24 * 3600);
+			break;
+		case OPT_SESSION_LIFETIME:
+			auth_config.lifetime_seconds = (int)number(
+			    "session-lifetime", optarg, 10, 60,
+			    366L * 24 * 3600);
+			break;
+		case OPT_LOGIN_FAILURES:
+			auth_config.failures_max = (int)number(
+			    "login-failures", optarg, 10, 1, 1000000);
+			break;
+		case OPT_LOGIN_WINDOW:
+			auth_config.failure_window_seconds = (int)number(
+			    "login-window", optarg, 10, 1, 366L * 24 * 3600);
+			break;
+		case OPT_PWHASH_OPS:
+			password_cost.ops = (unsigned long long)number(
+			    "pwhash-ops", optarg, 10, PASSWORD_OPS_MIN, 64);
+			break;
+		case OPT_PWHASH_MEM:
+			password_cost.mem = (size_t)number("pwhash-mem", optarg,
+			    10, PASSWORD_MEM_MIN >> 20, 4096) << 20;
 			break;
 		case OPT_VERBOSE: log_set_level(LOG_DEBUG); break;
 		case OPT_HELP: fputs(usage, stdout); exit(0);

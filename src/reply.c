@@ -108,6 +108,12 @@ void reply_created(struct reply *r, int64_t id)
 	r->status = 201;
 }
 
+void reply_no_content(struct reply *r)
+{
+	buf_reset(&r->body);
+	r->status = 204;
+}
+
 enum api_error reply_db_error(struct reply *r, enum api_error e)
 {
 	if (e == API_UNAVAILABLE)
@@ -170,10 +176,13 @@ static void put_headers(struct reply *r, int status, const char *reason,
 	p += id_format(status, p);
 	*p++ = ' ';
 	p = put_str(p, reason);
-	p = put_str(p, "\r\nContent-Type: application/json\r\n");
+	p = put_str(p, "\r\n");
+	/* A 204 has no body, so neither of its headers (RFC 9110 8.6). */
+	if (status != 204)
+		p = put_str(p, "Content-Type: application/json\r\n");
 	memcpy(p, r->headers, r->headers_len);
 	p += r->headers_len;
-	if (content_length >= 0) {
+	if (content_length >= 0 && status != 204) {
 		p = put_str(p, "Content-Length: ");
 		p += id_format(content_length, p);
 		p = put_str(p, "\r\n");

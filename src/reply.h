@@ -49,6 +49,9 @@ enum api_error reply_fail(struct reply *r, enum api_error e,
 /* The success of a create endpoint: 201 {"id": "<id>"}. */
 void reply_created(struct reply *r, int64_t id);
 
+/* A success without a body: 204 No Content. */
+void reply_no_content(struct reply *r);
+
 /* reply_fail() for an error of db.h (API_UNAVAILABLE or API_INTERNAL),
  * with a message that tells the client what it can do. */
 enum api_error reply_db_error(struct reply *r, enum api_error e);

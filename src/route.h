@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "errors.h"
 
 struct db;
@@ -39,10 +40,18 @@ typedef enum api_error handler_fn(struct db *db, const void *req,
 
 #define ROUTE_REQ_MAX 256	/* the largest request struct a route may have */
 
+/* Whether a route needs a session (API.md 2.1). Without one needed, a
+ * request that carries a token still acts as its user. */
+enum route_session {
+	SESSION_NEVER,		/* signup, login, health */
+	SESSION_IF_REQUIRED,	/* section 1's five: with --auth required */
+	SESSION_ALWAYS		/* everything else of section 2 */
+};
+
 struct route {
 	const char *path;	/* exact, e.g. "/users/add" */
 	const char *method;	/* the one method it takes: "POST" or "GET" */
-	bool session;		/* needs a session: 401 without one */
+	enum route_session session;	/* 401 without one when needed */
 	enum route_body body;
 	size_t req_size;	/* sizeof its request struct */
 	decode_fn *decode;
@@ -85,19 +94,43 @@ static inline bool route_head_of_get(const struct route *rt,
 enum api_error route_refuse_method(const struct route *rt, struct reply *r);
 enum api_error route_refuse_session(const struct route *rt, struct reply *r);
 
-/* Whether a request with method (may be NULL) and, when has_session, a
- * valid session may go on to rt's decoder: API_OK, or the error with its
- * message and headers in r (see route_refuse_method, ..._session). A GET
- * route takes HEAD too. Inline: it runs for every request. */
-static inline enum api_error route_admit(const struct route *rt,
-    const char *method, bool has_session, struct reply *r)
+/* Whether rt needs a session under the configured --auth mode. */
+static inline bool route_needs_session(const struct route *rt)
+{
+	return rt->session == SESSION_ALWAYS ||
+	    (rt->session == SESSION_IF_REQUIRED &&
+	    auth_config.mode == AUTH_REQUIRED);
+}
+
+/* The two checks before a decoder runs, in their order (the worker
+ * resolves the session between them): the method (may be NULL; a GET
+ * route takes HEAD too), then, when has_session is false, whether rt
+ * needs one. API_OK, or the error with its message and headers in r (see
+ * route_refuse_method, ..._session). Inline: they run for every request. */
+static inline enum api_error route_admit_method(const struct route *rt,
+    const char *method, struct reply *r)
 {
 	if (method == NULL || (strcmp(method, rt->method) != 0 &&
 	    !route_head_of_get(rt, method)))
 		return route_refuse_method(rt, r);
-	if (rt->session && !has_session)
+	return API_OK;
+}
+
+static inline enum api_error route_admit_session(const struct route *rt,
+    bool has_session, struct reply *r)
+{
+	if (!has_session && route_needs_session(rt))
 		return route_refuse_session(rt, r);
 	return API_OK;
+}
+
+/* Both, for a request whose session is known. */
+static inline enum api_error route_admit(const struct route *rt,
+    const char *method, bool has_session, struct reply *r)
+{
+	enum api_error e = route_admit_method(rt, method, r);
+
+	return e != API_OK ? e : route_admit_session(rt, has_session, r);
 }
 
 /* Checks the table's own invariants (paths unique and absolute, methods

@@ -9,11 +9,13 @@
 
 #include <fcgiapp.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "clock.h"
 #include "db.h"
 #include "decode.h"
 #include "log.h"
+#include "password.h"
 #include "reply.h"
 #include "route.h"
 #include "worker.h"
@@ -66,14 +68,17 @@ static enum api_error read_body(struct worker *w, FCGX_Request *fr)
 }
 
 /* Everything between accepting a request and sending its reply: the
- * route (404), its method and session (405, 401), its body and decoder
+ * route (404), its method (405), the session its token names (401, 403;
+ * auth.h) and whether the route needs one (401), its body and decoder
  * (413, 400), then its handler. *route is the route found, or NULL. */
 static enum api_error serve(struct worker *w, FCGX_Request *fr,
     const struct route **route)
 {
 	struct reply *r = &w->reply;
+	struct caller caller;
 	struct decode_ctx d = {.envp = fr->envp, .scratch = &w->scratch,
-	    .msg = r->message, .msgsz = sizeof r->message};
+	    .msg = r->message, .msgsz = sizeof r->message, .caller = &caller};
+	const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
 	const struct route *rt;
 	enum api_error e;
 	json_t *root = NULL;
@@ -85,8 +90,11 @@ static enum api_error serve(struct worker *w, FCGX_Request *fr,
 	*route = rt = route_find(path, len);
 	if (rt == NULL)
 		return reply_fail(r, API_NOT_FOUND, "unknown path");
-	e = route_admit(rt, FCGX_GetParam("REQUEST_METHOD", fr->envp), false,
-	    r);
+	e = route_admit_method(rt, method, r);
+	if (e == API_OK)
+		e = auth_resolve(w->db, fr->envp, method, &caller, r);
+	if (e == API_OK)
+		e = route_admit_session(rt, caller.user != 0, r);
 	if (e != API_OK)
 		return e;
 	if (rt->body == BODY_JSON) {
@@ -209,6 +217,11 @@ int worker_run(const struct worker_config *cfg)
 	}
 	memset(w, 0, sizeof *w);
 	w->cfg = cfg;
+	if (!password_init()) {
+		log_error("worker: libsodium could not be initialised");
+		free(w);
+		return EXIT_FAILURE;
+	}
 	if (FCGX_Init() != 0 ||
 	    FCGX_InitRequest(&fr, cfg->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR)) {
 		log_error("worker: FastCGI initialisation failed");

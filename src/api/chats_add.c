@@ -57,6 +57,7 @@ static enum api_error chats_add(struct db *db, const void *arg,
 
 const struct route route_chats_add = {
 	.path = "/chats/add", .method = "POST", .body = BODY_JSON,
+	.session = SESSION_IF_REQUIRED,
 	.req_size = sizeof(struct chats_add_req),
 	.decode = chats_add_decode, .handle = chats_add,
 	.queries = (const struct query *const[]){&chats_add_insert, NULL},

@@ -1,5 +1,6 @@
 /* POST /chats/get {"user"} -> 200 [chat...], the user's chats by latest
- * message, newest first; 404 for an unknown user.
+ * message, newest first; 404 for an unknown user. With a session, user
+ * may be left out (the caller) and must be the caller (403 otherwise).
  *
  * Memory stays flat however many chats the user is in: a list of up to
  * CHATS_WHOLE_MAX chats is fetched in one result (one round trip, the
@@ -24,6 +25,7 @@
 
 struct chats_get_req {
 	int64_t user;
+	bool other;	/* a session reading another user's list */
 };
 
 /* Newest latest message first; chats without messages after all others,
@@ -58,7 +60,7 @@ static bool chats_get_decode(const json_t *root, void *out,
 {
 	struct chats_get_req *req = out;
 
-	return decode_id(root, "user", true, &req->user, d);
+	return decode_acting_user(root, "user", &req->user, &req->other, d);
 }
 
 /* One row of few or all as a JSON object. False when the members array is
@@ -116,6 +118,9 @@ static enum api_error chats_get(struct db *db, const void *arg,
 	enum api_error err;
 	bool empty;
 
+	if (in->other)
+		return reply_fail(r, API_FORBIDDEN, "field 'user' is not the "
+		    "session's user: a session reads its own chats");
 	id_format(in->user, id);
 	err = list_reply(db, r, &l, &empty);
 	if (err != API_OK || !empty)
@@ -130,6 +135,7 @@ static enum api_error chats_get(struct db *db, const void *arg,
 
 const struct route route_chats_get = {
 	.path = "/chats/get", .method = "POST", .body = BODY_JSON,
+	.session = SESSION_IF_REQUIRED,
 	.req_size = sizeof(struct chats_get_req),
 	.decode = chats_get_decode, .handle = chats_get,
 	.queries = (const struct query *const[]){&chats_get_few,

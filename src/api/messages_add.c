@@ -1,7 +1,9 @@
 /* POST /messages/add {"chat", "author", "text"} [Idempotency-Key] ->
  * 201 {"id"}; 404 for an unknown chat or author; 403 for a non-member.
  * A repeated Idempotency-Key of the same author answers the earlier 201
- * when the request is the same (chat and text), 422 when it is not. */
+ * when the request is the same (chat and text), 422 when it is not. With
+ * a session, author may be left out (the caller) and must be the caller
+ * (403 otherwise). */
 #include "config.h"
 
 #include <string.h>
@@ -16,6 +18,7 @@
 
 struct messages_add_req {
 	int64_t chat, author;
+	bool other;			/* a session posting as another user */
 	const char *text;		/* borrowed from the body */
 	const char *idempotency_key;	/* borrowed; NULL when absent */
 };
@@ -30,7 +33,7 @@ static bool messages_add_decode(const json_t *root, void *out,
 	struct messages_add_req *req = out;
 
 	if (!decode_id(root, "chat", true, &req->chat, d) ||
-	    !decode_id(root, "author", true, &req->author, d))
+	    !decode_acting_user(root, "author", &req->author, &req->other, d))
 		return false;
 	req->text = decode_text(root, "text", decode_limits.text_max, d);
 	if (req->text == NULL)
@@ -81,6 +84,9 @@ static enum api_error messages_add(struct db *db, const void *arg,
 
 	id_format(in->chat, chat);
 	id_format(in->author, author);
+	if (in->other)
+		return reply_fail(r, API_FORBIDDEN, "field 'author' is not the "
+		    "session's user: a session posts as its own user");
 	res = db_query(db, &messages_add_insert, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
@@ -91,6 +97,7 @@ static enum api_error messages_add(struct db *db, const void *arg,
 
 const struct route route_messages_add = {
 	.path = "/messages/add", .method = "POST", .body = BODY_JSON,
+	.session = SESSION_IF_REQUIRED,
 	.req_size = sizeof(struct messages_add_req),
 	.decode = messages_add_decode, .handle = messages_add,
 	.queries = (const struct query *const[]){&messages_add_insert, NULL},

@@ -2,7 +2,8 @@
  * [message...], oldest first; 404 for an unknown chat. A page (with a
  * limit) is fetched whole; without a limit the whole chat is streamed row
  * by row, so the worker's memory does not grow with the chat, and the read
- * stops as soon as the client has gone. */
+ * stops as soon as the client has gone. With a session, only a chat the
+ * caller is a member of (403 otherwise). */
 #include "config.h"
 
 #include <stdio.h>
@@ -24,6 +25,7 @@ struct messages_get_req {
 	int64_t before;		/* INT64_MAX when absent */
 	int limit;		/* 0 when absent: the whole chat */
 	bool newest;		/* before and limit given: the newest page */
+	int64_t caller;		/* the session's user, 0 without one */
 };
 
 /* $1 chat, $2 after, $3 before, $4 limit (NULL: all) -> id, author_id,
@@ -39,6 +41,11 @@ static const struct query messages_get_newest_q = {"messages_get_newest",
     "  ORDER BY id DESC LIMIT $4) page ORDER BY id", 4};
 static const struct query messages_get_chat_q = {"messages_get_chat",
     "SELECT FROM chats WHERE id = $1", 1};
+/* With a session: does chat $1 exist, and is user $2 a member? */
+static const struct query messages_get_member_q = {"messages_get_member",
+    "SELECT EXISTS (SELECT FROM chat_members"
+    "  WHERE chat_id = c.id AND user_id = $2)"
+    " FROM chats c WHERE c.id = $1", 2};
 
 static bool messages_get_decode(const json_t *root, void *out,
     struct decode_ctx *d)
@@ -48,6 +55,7 @@ static bool messages_get_decode(const json_t *root, void *out,
 	req->after = 0;
 	req->before = INT64_MAX;
 	req->limit = 0;
+	req->caller = d->caller ? d->caller->user : 0;
 	if (!decode_id(root, "chat", true, &req->chat, d) ||
 	    !decode_id(root, "after", false, &req->after, d) ||
 	    !decode_id(root, "before", false, &req->before, d) ||
@@ -83,6 +91,34 @@ static bool put_messages(struct buf *b, const PGresult *res, int n,
 	return list_rows(b, res, n, put_message, arg);
 }
 
+/* A session reads the chats it is a member of: 404 for no such chat, 403
+ * for another's. */
+static enum api_error check_member(struct db *db, const char *chat,
+    int64_t caller, struct reply *r)
+{
+	char user[21];
+	const char *params[2] = {chat, user};
+	enum api_error err;
+	PGresult *res;
+	bool member;
+
+	id_format(caller, user);
+	res = db_query(db, &messages_get_member_q, params, &err);
+	if (res == NULL)
+		return reply_db_error(r, err);
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return reply_fail(r, API_NOT_FOUND, "chat %s does not exist",
+		    chat);
+	}
+	member = *PQgetvalue(res, 0, 0) != 0;
+	PQclear(res);
+	if (!member)
+		return reply_fail(r, API_FORBIDDEN, "the session's user is not "
+		    "a member of chat %s", chat);
+	return API_OK;
+}
+
 static enum api_error messages_get(struct db *db, const void *arg,
     struct reply *r)
 {
@@ -94,6 +130,12 @@ static enum api_error messages_get(struct db *db, const void *arg,
 	    .owner = "chat"};
 
 	id_format(in->chat, id);
+	if (in->caller != 0) {
+		enum api_error e = check_member(db, id, in->caller, r);
+
+		if (e != API_OK)
+			return e;
+	}
 	id_format(in->after, after);
 	id_format(in->before, before);
 	if (in->limit == 0) {
@@ -109,8 +151,10 @@ static enum api_error messages_get(struct db *db, const void *arg,
 
 const struct route route_messages_get = {
 	.path = "/messages/get", .method = "POST", .body = BODY_JSON,
+	.session = SESSION_IF_REQUIRED,
 	.req_size = sizeof(struct messages_get_req),
 	.decode = messages_get_decode, .handle = messages_get,
 	.queries = (const struct query *const[]){&messages_get_oldest_q,
-	    &messages_get_newest_q, &messages_get_chat_q, NULL},
+	    &messages_get_newest_q, &messages_get_chat_q,
+	    &messages_get_member_q, NULL},
 };

@@ -47,6 +47,7 @@ static enum api_error users_add(struct db *db, const void *arg,
 
 const struct route route_users_add = {
 	.path = "/users/add", .method = "POST", .body = BODY_JSON,
+	.session = SESSION_IF_REQUIRED,
 	.req_size = sizeof(struct users_add_req),
 	.decode = users_add_decode, .handle = users_add,
 	.queries = (const struct query *const[]){&users_add_insert, NULL},

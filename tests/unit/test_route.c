@@ -30,6 +30,47 @@ static void test_known_paths(void **state)
 	assert_string_equal(find("/health")->method, "GET");
 	assert_int_equal(find("/users/add")->body, BODY_JSON);
 	assert_int_equal(find("/health")->body, BODY_NONE);
+	assert_ptr_equal(find("/auth/signup"), &route_auth_signup);
+	assert_ptr_equal(find("/auth/login"), &route_auth_login);
+	assert_ptr_equal(find("/auth/logout"), &route_auth_logout);
+	assert_ptr_equal(find("/auth/logout_all"), &route_auth_logout_all);
+	assert_ptr_equal(find("/auth/password"), &route_auth_password);
+	assert_ptr_equal(find("/auth/sessions"), &route_auth_sessions);
+}
+
+/* Which routes need a session (API.md 2.1): signup, login and health
+ * never; the other /auth/ ones always; section 1's five only with --auth
+ * required. */
+static void test_sessions_needed(void **state)
+{
+	static const char *const always[] = {"/auth/logout",
+	    "/auth/logout_all", "/auth/password", "/auth/sessions"};
+	static const char *const never[] = {"/auth/signup", "/auth/login",
+	    "/health"};
+	static const char *const if_required[] = {"/users/add", "/chats/add",
+	    "/messages/add", "/chats/get", "/messages/get"};
+	enum auth_mode saved = auth_config.mode;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < route_count; i++)
+		assert_true(route_table[i]->session == SESSION_ALWAYS ||
+		    route_table[i]->session == SESSION_NEVER ||
+		    route_table[i]->session == SESSION_IF_REQUIRED);
+	for (auth_config.mode = AUTH_OPEN; ; auth_config.mode = AUTH_REQUIRED) {
+		bool req = auth_config.mode == AUTH_REQUIRED;
+
+		for (i = 0; i < sizeof always / sizeof *always; i++)
+			assert_true(route_needs_session(find(always[i])));
+		for (i = 0; i < sizeof never / sizeof *never; i++)
+			assert_false(route_needs_session(find(never[i])));
+		for (i = 0; i < sizeof if_required / sizeof *if_required; i++)
+			assert_int_equal(route_needs_session(
+			    find(if_required[i])), req);
+		if (req)
+			break;
+	}
+	auth_config.mode = saved;
 }
 
 static void test_unknown_paths(void **state)
@@ -92,14 +133,15 @@ static void test_table_is_consistent(void **state)
 
 	(void)state;
 	assert_true(route_table_check(why, sizeof why));
-	assert_int_equal(route_count, 6);
+	assert_int_equal(route_count, 12);
 	for (i = 0; i < route_count; i++) {
 		const struct query *const *q;
 
 		assert_true(route_table[i]->req_size <= ROUTE_REQ_MAX);
 		for (q = route_table[i]->queries; q && *q; q++, nq++)
-			assert_non_null(strstr((*q)->sql, "SELECT") ?
-			    (*q)->sql : strstr((*q)->sql, "INSERT"));
+			assert_true(strstr((*q)->sql, "SELECT") ||
+			    strstr((*q)->sql, "INSERT") ||
+			    strstr((*q)->sql, "DELETE"));
 	}
 	assert_true(nq >= 10);
 }
@@ -142,11 +184,12 @@ static void test_admit_method(void **state)
 
 /* The session field: a route that needs one answers 401 with
  * WWW-Authenticate without a session (405 still comes first), and passes
- * with one. No endpoint needs a session yet, so a test route has it. */
+ * with one. */
 static void test_admit_session(void **state)
 {
 	const struct route needs = {.path = "/test/session", .method = "POST",
-	    .session = true, .body = BODY_NONE, .handle = no_handler};
+	    .session = SESSION_ALWAYS, .body = BODY_NONE,
+	    .handle = no_handler};
 	struct reply r;
 
 	(void)state;
@@ -169,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_paths),
 		cmocka_unit_test(test_unknown_paths),
+		cmocka_unit_test(test_sessions_needed),
 		cmocka_unit_test(test_length_bounds_the_match),
 		cmocka_unit_test(test_path_source),
 		cmocka_unit_test(test_table_is_consistent),

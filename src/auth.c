@@ -1,0 +1,162 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <fcgiapp.h>
+
+#include "auth.h"
+#include "db.h"
+#include "pgbin.h"
+#include "reply.h"
+#include "token.h"
+
+struct auth_config auth_config = {
+	.mode = AUTH_OPEN,
+	.idle_seconds = AUTH_IDLE_DEFAULT,
+	.lifetime_seconds = AUTH_LIFETIME_DEFAULT,
+	.failures_max = AUTH_FAILURES_DEFAULT,
+	.failure_window_seconds = AUTH_FAILURE_WINDOW_DEFAULT,
+};
+
+/* The live session of a token's first hash half ($1), idle for less than
+ * $2 seconds; marked used, and its user seen, when that was more than a
+ * minute ago (so a busy session writes once a minute, not per request).
+ * Columns: id, user_id, token_check. */
+static const struct query auth_session = {"auth_session",
+    "WITH s AS (SELECT id, user_id, token_check, last_used_at"
+    "  FROM sessions WHERE token_id = $1 AND expires_at > now()"
+    "  AND last_used_at > now() - make_interval(secs => $2::int)),"
+    " used AS (UPDATE sessions SET last_used_at = now() FROM s"
+    "  WHERE sessions.id = s.id"
+    "  AND s.last_used_at < now() - interval '1 minute'),"
+    " seen AS (UPDATE users SET last_seen_at = now() FROM s"
+    "  WHERE users.id = s.user_id AND (users.last_seen_at IS NULL"
+    "  OR users.last_seen_at < now() - interval '1 minute'))"
+    " SELECT id, user_id, token_check FROM s", 2};
+
+const struct query *const auth_queries[] = {&auth_session, NULL};
+
+static const char *param(char *const *envp, const char *name)
+{
+	return envp ? FCGX_GetParam(name, (FCGX_ParamArray)envp) : NULL;
+}
+
+static bool space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The token of an Authorization value "Bearer <token>" (the scheme in any
+ * case, RFC 9110 11.1), trimmed; NULL for another scheme. */
+static const char *bearer(const char *v, size_t *len)
+{
+	const char *end;
+
+	if (strncasecmp(v, "Bearer", 6) != 0 || !space(v[6]))
+		return NULL;
+	for (v += 6; space(*v); v++)
+		;
+	for (end = v + strlen(v); end > v && space(end[-1]); end--)
+		;
+	*len = (size_t)(end - v);
+	return v;
+}
+
+/* The value of the cookie AUTH_COOKIE in a Cookie header (RFC 6265
+ * "name=value; name=value"), the first if repeated; NULL if absent. */
+static const char *cookie(const char *v, size_t *len)
+{
+	const size_t n = strlen(AUTH_COOKIE);
+
+	while (*v) {
+		while (space(*v) || *v == ';')
+			v++;
+		if (strncmp(v, AUTH_COOKIE, n) == 0 && v[n] == '=') {
+			v += n + 1;
+			*len = strcspn(v, "; \t");
+			return v;
+		}
+		v += strcspn(v, ";");
+	}
+	return NULL;
+}
+
+/* application/json, with or without parameters (charset=utf-8). */
+static bool json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	return ct && strncasecmp(ct, "application/json", n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || space(ct[n]));
+}
+
+static enum api_error refuse(struct reply *r, const char *why)
+{
+	reply_header(r, "WWW-Authenticate", "Bearer");
+	return reply_fail(r, API_UNAUTHORIZED, "%s", why);
+}
+
+enum api_error auth_resolve(struct db *db, char *const *envp,
+    const char *method, struct caller *c, struct reply *r)
+{
+	const char *h = param(envp, "HTTP_AUTHORIZATION"), *tok = NULL;
+	char id[TOKEN_HEX + 1], idle[16];
+	const char *params[2] = {id, idle};
+	struct token_hash th;
+	enum api_error err;
+	PGresult *res;
+	size_t len = 0;
+	bool found;
+
+	memset(c, 0, sizeof *c);
+	if (h != NULL) {
+		tok = bearer(h, &len);
+		if (tok == NULL)
+			return refuse(r, "the Authorization header must be "
+			    "\"Bearer <token>\"");
+	} else if ((h = param(envp, "HTTP_COOKIE")) != NULL &&
+	    (tok = cookie(h, &len)) != NULL) {
+		c->cookie = true;
+	} else {
+		return API_OK;
+	}
+	if (!token_parse(tok, len, &th))
+		return refuse(r, "the session token is malformed");
+	if (c->cookie && method && strcmp(method, "POST") == 0 &&
+	    !json_type(param(envp, "CONTENT_TYPE")))
+		return reply_fail(r, API_FORBIDDEN, "a request authenticated "
+		    "by cookie must have Content-Type: application/json");
+	token_hex(th.id, id);
+	snprintf(idle, sizeof idle, "%d", auth_config.idle_seconds);
+	res = db_query(db, &auth_session, params, &err);
+	if (res == NULL)
+		return reply_db_error(r, err);
+	found = PQntuples(res) == 1 && token_check_equal(&th,
+	    PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
+	if (found) {
+		c->session = pgbin_int8(PQgetvalue(res, 0, 0));
+		c->user = pgbin_int8(PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	if (!found) {
+		c->cookie = false;
+		return refuse(r, "the session is unknown, has expired or has "
+		    "ended; log in again");
+	}
+	return API_OK;
+}
+
+bool auth_cookie(struct reply *r, char *const *envp, const char *token)
+{
+	const char *https = param(envp, "HTTPS");
+	char v[192];
+
+	/* The browser keeps it no longer than the session can live. */
+	snprintf(v, sizeof v, "%s=%s; Path=/; Max-Age=%d; HttpOnly; "
+	    "SameSite=Strict%s", AUTH_COOKIE, token ? token : "",
+	    token ? auth_config.lifetime_seconds : 0,
+	    https && *https ? "; Secure" : "");
+	return reply_header(r, "Set-Cookie", v);
+}

@@ -1,0 +1,502 @@
+/*
+ * Sessions (API.md 2.1) through nginx -> chatd -> PostgreSQL: signup,
+ * login, logout, logout_all, password, sessions; bearer tokens and the
+ * cookie; a token acting as its user on section 1's endpoints; the limit
+ * of failed logins per account. The stack runs with a small limit and
+ * window (CHATD_SERVE_ARGS) so that the limit and its end can be seen.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define FAILURES_MAX 5
+#define FAILURE_WINDOW_S 3
+#define PASSWORD "correct horse battery"
+#define TOKEN_CHARS 43
+
+struct account {
+	char name[64];
+	char id[ID_LEN];
+	char token[64];
+};
+
+static const char *field(const struct http_reply *r, const char *name)
+{
+	json_t *v = r->json ? json_object_get(r->json, name) : NULL;
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* A POST with "Authorization: Bearer <token>" (token NULL: none). */
+static long post_as(const char *token, const char *path, const char *body,
+		    struct http_reply *out)
+{
+	char auth[128];
+
+	if (token == NULL)
+		return http_post(path, body, strlen(body), NULL, out);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	return http_post(path, body, strlen(body), auth, out);
+}
+
+static long signup(const char *name, const char *password,
+		   struct http_reply *out)
+{
+	json_t *req = json_pack("{s:s, s:s}", "username", name, "password",
+				password);
+
+	return http_post_json("/auth/signup", req, NULL, out);
+}
+
+static long login(const char *name, const char *password,
+		  struct http_reply *out)
+{
+	json_t *req = json_pack("{s:s, s:s}", "username", name, "password",
+				password);
+
+	return http_post_json("/auth/login", req, NULL, out);
+}
+
+/* The answer of signup and login: {"id", "token", "expires_at"}. */
+static void check_session(const struct http_reply *r, long status,
+			  struct account *a, const char *what)
+{
+	const char *id, *token, *expires;
+
+	check_status(r, status, what);
+	id = field(r, "id");
+	token = field(r, "token");
+	expires = field(r, "expires_at");
+	if (id == NULL || !is_canonical_id(id) || token == NULL ||
+	    strlen(token) != TOKEN_CHARS ||
+	    strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789-_") != TOKEN_CHARS ||
+	    expires == NULL || !is_rfc3339_micro(expires))
+		fail_msg_at("%s: not {id, token, expires_at}: %s", what,
+			    r->body);
+	/* 30 days ahead, give or take a minute. */
+	if (ts_age_seconds(expires) < 30 * 86400 - 60 ||
+	    ts_age_seconds(expires) > 30 * 86400 + 60)
+		fail_msg_at("%s: expires_at %s is not 30 days ahead", what,
+			    expires);
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	snprintf(a->token, sizeof(a->token), "%s", token);
+}
+
+static void must_account(const char *prefix, struct account *a)
+{
+	struct http_reply r;
+
+	uniq_name(a->name, sizeof(a->name), prefix);
+	signup(a->name, PASSWORD, &r);
+	check_session(&r, 201, a, "signup");
+	http_reply_free(&r);
+}
+
+/* 401 unauthorized with WWW-Authenticate: Bearer, by a raw request so
+ * that the header can be read. */
+static void check_refused_raw(const char *token, const char *path)
+{
+	char req[512], www[64], *headers = NULL;
+	struct http_reply r;
+	int n;
+
+	n = snprintf(req, sizeof(req),
+		     "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+		     "Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}",
+		     path, token);
+	http_raw(&the_stack, req, (size_t)n, false, &r, &headers);
+	check_error(&r, 401, "unauthorized", path);
+	assert_true(header_value(headers, "WWW-Authenticate", www,
+				 sizeof(www)));
+	assert_string_equal(www, "Bearer");
+	free(headers);
+	http_reply_free(&r);
+}
+
+static void test_signup_and_login(void **state)
+{
+	struct account a, b;
+	struct http_reply r;
+
+	(void)state;
+	must_account("signup", &a);
+
+	signup(a.name, PASSWORD, &r);
+	check_error(&r, 409, "conflict", "signup of a taken name");
+	http_reply_free(&r);
+
+	login(a.name, PASSWORD, &r);
+	check_session(&r, 200, &b, "login");
+	assert_string_equal(a.id, b.id);
+	if (strcmp(a.token, b.token) == 0)
+		fail_msg_at("login gave the token of signup again");
+	http_reply_free(&r);
+}
+
+/* Unknown user and wrong password: the same status and message. */
+static void test_login_refusals(void **state)
+{
+	struct http_reply wrong, unknown, nopw;
+	struct account a;
+	char name[64], plain[ID_LEN];
+
+	(void)state;
+	must_account("refusal", &a);
+	login(a.name, "not the password", &wrong);
+	check_error(&wrong, 401, "unauthorized", "wrong password");
+	uniq_name(name, sizeof(name), "nobody");
+	login(name, PASSWORD, &unknown);
+	check_error(&unknown, 401, "unauthorized", "unknown user");
+	assert_string_equal(field(&wrong, "message"),
+			    field(&unknown, "message"));
+	/* A user of users/add has no password. */
+	uniq_name(name, sizeof(name), "plain");
+	assert_int_equal(api_user_add(name, plain), 201);
+	login(name, PASSWORD, &nopw);
+	check_error(&nopw, 401, "unauthorized", "user without password");
+	assert_string_equal(field(&nopw, "message"), field(&wrong, "message"));
+	http_reply_free(&wrong);
+	http_reply_free(&unknown);
+	http_reply_free(&nopw);
+}
+
+static void test_password_lengths(void **state)
+{
+	static const struct {
+		size_t len;
+		long status;
+	} cases[] = {{7, 400}, {8, 201}, {1024, 201}, {1025, 400}};
+	struct http_reply r;
+	char name[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *pw = str_repeat("p", cases[i].len);
+
+		uniq_name(name, sizeof(name), "pwlen");
+		signup(name, pw, &r);
+		check_status(&r, cases[i].status, "password length");
+		http_reply_free(&r);
+		if (cases[i].status == 201) {
+			login(name, pw, &r);
+			check_status(&r, 200, "login, password length");
+			http_reply_free(&r);
+		}
+		free(pw);
+	}
+}
+
+static void test_sessions_logout(void **state)
+{
+	struct account a, second;
+	struct http_reply r;
+	json_t *list;
+	size_t i, current = 0;
+
+	(void)state;
+	must_account("sessions", &a);
+	login(a.name, PASSWORD, &r);
+	check_session(&r, 200, &second, "login");
+	http_reply_free(&r);
+
+	post_as(a.token, "/auth/sessions", "{}", &r);
+	check_status(&r, 200, "auth/sessions");
+	list = r.json;
+	assert_true(json_is_array(list));
+	assert_int_equal(json_array_size(list), 2);
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *s = json_array_get(list, i);
+
+		assert_true(is_canonical_id(json_string_value(
+			json_object_get(s, "id"))));
+		assert_true(is_rfc3339_micro(json_string_value(
+			json_object_get(s, "last_used_at"))));
+		current += json_is_true(json_object_get(s, "current"));
+	}
+	assert_int_equal(current, 1);
+	/* The first is the signup's, which asked. */
+	assert_true(json_is_true(json_object_get(json_array_get(list, 0),
+						 "current")));
+	http_reply_free(&r);
+
+	post_as(a.token, "/auth/logout", "{}", &r);
+	check_status(&r, 204, "logout");
+	http_reply_free(&r);
+	check_refused_raw(a.token, "/auth/sessions");
+	post_as(second.token, "/auth/sessions", "{}", &r);
+	check_status(&r, 200, "the other session after logout");
+	assert_int_equal(json_array_size(r.json), 1);
+	http_reply_free(&r);
+}
+
+static void test_logout_all(void **state)
+{
+	struct account a, b;
+	struct http_reply r;
+
+	(void)state;
+	must_account("logoutall", &a);
+	login(a.name, PASSWORD, &r);
+	check_session(&r, 200, &b, "login");
+	http_reply_free(&r);
+	post_as(b.token, "/auth/logout_all", "{}", &r);
+	check_status(&r, 204, "logout_all");
+	http_reply_free(&r);
+	check_refused_raw(a.token, "/auth/sessions");
+	check_refused_raw(b.token, "/auth/sessions");
+}
+
+static void test_password_change(void **state)
+{
+	struct account a, b, c;
+	struct http_reply r;
+
+	(void)state;
+	must_account("passwd", &a);
+	login(a.name, PASSWORD, &r);
+	check_session(&r, 200, &b, "login");
+	http_reply_free(&r);
+
+	post_as(a.token, "/auth/password", "{\"password\":\"wrong one!\","
+		"\"new_password\":\"a new password\"}", &r);
+	check_error(&r, 401, "unauthorized", "password change, wrong password");
+	http_reply_free(&r);
+
+	post_as(a.token, "/auth/password", "{\"password\":\"" PASSWORD "\","
+		"\"new_password\":\"a new password\"}", &r);
+	check_status(&r, 204, "password change");
+	http_reply_free(&r);
+	/* Every other session has ended; this one goes on. */
+	check_refused_raw(b.token, "/auth/sessions");
+	post_as(a.token, "/auth/sessions", "{}", &r);
+	check_status(&r, 200, "the changing session");
+	http_reply_free(&r);
+	login(a.name, PASSWORD, &r);
+	check_error(&r, 401, "unauthorized", "login with the old password");
+	http_reply_free(&r);
+	login(a.name, "a new password", &r);
+	check_session(&r, 200, &c, "login with the new password");
+	http_reply_free(&r);
+}
+
+static void test_bad_tokens(void **state)
+{
+	static const char *const headers[] = {
+		"Authorization: Bearer abc",
+		"Authorization: Bearer "
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"Authorization: Basic dXNlcjpwYXNz",
+		"Authorization: Bearer "
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA*",
+	};
+	struct http_reply r;
+	size_t i;
+
+	(void)state;
+	http_post("/auth/sessions", "{}", 2, NULL, &r);
+	check_error(&r, 401, "unauthorized", "no token");
+	http_reply_free(&r);
+	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		http_post("/auth/sessions", "{}", 2, headers[i], &r);
+		check_error(&r, 401, "unauthorized", headers[i]);
+		http_reply_free(&r);
+		/* Section 1's endpoints too: a token sent must be valid. */
+		http_post("/users/add", "{\"username\":\"x\"}", 16, headers[i],
+			  &r);
+		check_error(&r, 401, "unauthorized", headers[i]);
+		http_reply_free(&r);
+	}
+}
+
+/* The cookie of signup authenticates, but a POST by cookie must be
+ * application/json. */
+static void test_cookie(void **state)
+{
+	char req[1024], cookie[256], *headers = NULL, *semi;
+	struct http_reply r;
+	char name[64];
+	int n;
+
+	(void)state;
+	uniq_name(name, sizeof(name), "cookie");
+	{
+		char b[256];
+		int bl = snprintf(b, sizeof(b), "{\"username\":\"%s\","
+				  "\"password\":\"" PASSWORD "\"}", name);
+
+		n = snprintf(req, sizeof(req),
+			     "POST /auth/signup HTTP/1.1\r\nHost: x\r\n"
+			     "Connection: close\r\nContent-Length: %d\r\n\r\n"
+			     "%s", bl, b);
+	}
+	http_raw(&the_stack, req, (size_t)n, false, &r, &headers);
+	check_status(&r, 201, "signup");
+	assert_true(header_value(headers, "Set-Cookie", cookie,
+				 sizeof(cookie)));
+	assert_non_null(strstr(cookie, "HttpOnly"));
+	assert_non_null(strstr(cookie, "SameSite=Strict"));
+	assert_non_null(strstr(cookie, "Path=/"));
+	assert_null(strstr(cookie, "Secure"));	/* plain HTTP */
+	assert_int_equal(strncmp(cookie, "chatd_session=", 14), 0);
+	semi = strchr(cookie, ';');
+	assert_non_null(semi);
+	*semi = '\0';
+	assert_string_equal(cookie + 14, field(&r, "token"));
+	free(headers);
+	http_reply_free(&r);
+
+	n = snprintf(req, sizeof(req),
+		     "POST /auth/sessions HTTP/1.1\r\nHost: x\r\n"
+		     "Connection: close\r\nCookie: a=b; %s; c=d\r\n"
+		     "Content-Type: application/json\r\n"
+		     "Content-Length: 2\r\n\r\n{}", cookie);
+	http_raw(&the_stack, req, (size_t)n, false, &r, NULL);
+	check_status(&r, 200, "sessions by cookie");
+	http_reply_free(&r);
+
+	n = snprintf(req, sizeof(req),
+		     "POST /auth/sessions HTTP/1.1\r\nHost: x\r\n"
+		     "Connection: close\r\nCookie: %s\r\n"
+		     "Content-Type: text/plain\r\n"
+		     "Content-Length: 2\r\n\r\n{}", cookie);
+	http_raw(&the_stack, req, (size_t)n, false, &r, NULL);
+	check_error(&r, 403, "forbidden", "cookie without application/json");
+	http_reply_free(&r);
+
+	n = snprintf(req, sizeof(req),
+		     "POST /auth/sessions HTTP/1.1\r\nHost: x\r\n"
+		     "Connection: close\r\nCookie: %s\r\n"
+		     "Content-Length: 2\r\n\r\n{}", cookie);
+	http_raw(&the_stack, req, (size_t)n, false, &r, NULL);
+	check_error(&r, 403, "forbidden", "cookie without Content-Type");
+	http_reply_free(&r);
+
+	/* logout clears the cookie. */
+	n = snprintf(req, sizeof(req),
+		     "POST /auth/logout HTTP/1.1\r\nHost: x\r\n"
+		     "Connection: close\r\nCookie: %s\r\n"
+		     "Content-Type: application/json\r\n"
+		     "Content-Length: 2\r\n\r\n{}", cookie);
+	http_raw(&the_stack, req, (size_t)n, false, &r, &headers);
+	check_status(&r, 204, "logout by cookie");
+	assert_true(header_value(headers, "Set-Cookie", cookie,
+				 sizeof(cookie)));
+	assert_non_null(strstr(cookie, "Max-Age=0"));
+	free(headers);
+	http_reply_free(&r);
+}
+
+/* A token acts as its user on section 1's endpoints. */
+static void test_acting_as_caller(void **state)
+{
+	struct account a, b;
+	struct http_reply r;
+	char chat[ID_LEN], other[ID_LEN], body[256];
+	const char *members[2];
+
+	(void)state;
+	must_account("actor", &a);
+	must_account("actor", &b);
+	members[0] = a.id;
+	members[1] = b.id;
+	must_chat("actors", members, 2, chat);
+	must_chat("others", &members[1], 1, other);
+
+	snprintf(body, sizeof(body), "{\"chat\":\"%s\",\"author\":\"%s\","
+		 "\"text\":\"hi\"}", chat, b.id);
+	post_as(a.token, "/messages/add", body, &r);
+	check_error(&r, 403, "forbidden", "messages/add as another author");
+	http_reply_free(&r);
+	snprintf(body, sizeof(body), "{\"chat\":\"%s\",\"text\":\"hi\"}",
+		 chat);
+	post_as(a.token, "/messages/add", body, &r);
+	check_created(&r, NULL, "messages/add without author, by token");
+	http_reply_free(&r);
+	post_as(NULL, "/messages/add", body, &r);
+	check_error(&r, 400, "bad_request", "messages/add without author");
+	http_reply_free(&r);
+
+	snprintf(body, sizeof(body), "{\"user\":\"%s\"}", b.id);
+	post_as(a.token, "/chats/get", body, &r);
+	check_error(&r, 403, "forbidden", "chats/get of another user");
+	http_reply_free(&r);
+	post_as(a.token, "/chats/get", "{}", &r);
+	check_status(&r, 200, "chats/get of the caller");
+	assert_int_equal(json_array_size(r.json), 1);
+	http_reply_free(&r);
+
+	snprintf(body, sizeof(body), "{\"chat\":\"%s\"}", other);
+	post_as(a.token, "/messages/get", body, &r);
+	check_error(&r, 403, "forbidden", "messages/get of another's chat");
+	http_reply_free(&r);
+	post_as(NULL, "/messages/get", body, &r);
+	check_status(&r, 200, "messages/get without a session (open mode)");
+	http_reply_free(&r);
+	snprintf(body, sizeof(body), "{\"chat\":\"%s\"}", chat);
+	post_as(a.token, "/messages/get", body, &r);
+	check_status(&r, 200, "messages/get of a member");
+	assert_int_equal(json_array_size(r.json), 1);
+	http_reply_free(&r);
+	post_as(a.token, "/messages/get", "{\"chat\":\"999999999\"}", &r);
+	check_error(&r, 404, "not_found", "messages/get of no chat");
+	http_reply_free(&r);
+}
+
+/* FAILURES_MAX wrong passwords: then 429 with Retry-After, even for the
+ * right one, until the window has passed; another account is untouched. */
+static void test_failure_limit(void **state)
+{
+	struct account a, b, c;
+	struct http_reply r;
+	int i;
+
+	(void)state;
+	must_account("limit", &a);
+	must_account("limit", &b);
+	for (i = 0; i < FAILURES_MAX; i++) {
+		login(a.name, "wrong password", &r);
+		check_error(&r, 401, "unauthorized", "a wrong password");
+		http_reply_free(&r);
+	}
+	login(a.name, PASSWORD, &r);
+	check_error(&r, 429, "too_many_requests", "past the limit");
+	assert_true(atoi(r.retry_after) >= 1 &&
+		    atoi(r.retry_after) <= FAILURE_WINDOW_S);
+	http_reply_free(&r);
+	login(b.name, PASSWORD, &r);
+	check_session(&r, 200, &c, "another account");
+	http_reply_free(&r);
+	sleep_ms(FAILURE_WINDOW_S * 1000 + 200);
+	login(a.name, PASSWORD, &r);
+	check_session(&r, 200, &c, "after the window");
+	http_reply_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_signup_and_login),
+		cmocka_unit_test(test_login_refusals),
+		cmocka_unit_test(test_password_lengths),
+		cmocka_unit_test(test_sessions_logout),
+		cmocka_unit_test(test_logout_all),
+		cmocka_unit_test(test_password_change),
+		cmocka_unit_test(test_bad_tokens),
+		cmocka_unit_test(test_cookie),
+		cmocka_unit_test(test_acting_as_caller),
+		cmocka_unit_test(test_failure_limit),
+	};
+	char args[128];
+
+	snprintf(args, sizeof(args), "--login-failures %d --login-window %d",
+		 FAILURES_MAX, FAILURE_WINDOW_S);
+	setenv("CHATD_SERVE_ARGS", args, 1);
+	return cmocka_run_group_tests(tests, stack_group_setup,
+				      stack_group_teardown);
+}
