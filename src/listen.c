@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -157,4 +158,30 @@ int listen_is_socket(int fd)
 
 	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 &&
 	    val;
+}
+
+bool listen_sibling(const char *spec, char *out, size_t n)
+{
+	const char *colon;
+	size_t len = strlen(spec);
+	char *end;
+	long port;
+	int k;
+
+	if (strncmp(spec, "unix:", 5) == 0) {
+		if (len > 5 + 5 && strcmp(spec + len - 5, ".sock") == 0)
+			k = snprintf(out, n, "%.*s-auth.sock", (int)(len - 5),
+			    spec);
+		else
+			k = snprintf(out, n, "%s-auth", spec);
+		return k > 0 && (size_t)k < n;
+	}
+	colon = strrchr(spec, ':');
+	if (colon == NULL)
+		return false;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port >= 65535)
+		return false;
+	k = snprintf(out, n, "%.*s:%ld", (int)(colon - spec), spec, port + 1);
+	return k > 0 && (size_t)k < n;
 }

@@ -2,6 +2,8 @@
 #ifndef CHATD_LISTEN_H
 #define CHATD_LISTEN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #define LISTEN_BACKLOG 1024
@@ -15,6 +17,11 @@ int listen_open(const char *spec, mode_t mode);
 int listen_chown(const char *spec, uid_t uid, gid_t gid);
 /* Removes the socket file of a unix spec (no-op for TCP). */
 void listen_cleanup(const char *spec);
+/* The spec of the /auth/ pool's socket that goes with spec when none is
+ * given: "unix:DIR/NAME.sock" -> "unix:DIR/NAME-auth.sock" (any other unix
+ * path gets "-auth" appended), "HOST:PORT" -> "HOST:PORT+1". False when
+ * it does not fit in out[n] or the port is the last one. */
+bool listen_sibling(const char *spec, char *out, size_t n);
 /* True when fd is a listening socket, as under spawn-fcgi on fd 0. */
 int listen_is_socket(int fd);
 

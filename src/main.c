@@ -22,6 +22,8 @@
 
 struct options {
 	const char *listen;
+	const char *auth_listen;	/* NULL: listen_sibling() of listen */
+	long auth_workers;
 	const char *db;
 	const char *user;
 	const char *socket_group;
@@ -44,6 +46,11 @@ static const char usage[] =
 "\n"
 "  --listen SPEC       FastCGI socket to create (default unix:/run/chatd/chatd.sock)\n"
 "  --workers N         worker processes (default 4)\n"
+"  --auth-workers N    more workers, on a socket of their own, for /auth/:\n"
+"                      password hashes never take the others (default 2;\n"
+"                      0: none, /auth/ is served by the main pool)\n"
+"  --auth-listen SPEC  their socket (default: --listen's path with -auth\n"
+"                      before .sock, or its port + 1)\n"
 "  --db CONNINFO       libpq conninfo or URI; empty uses the PG* environment\n"
 "  --user NAME         started as root: bind the socket, then run as NAME\n"
 "  --socket-group GROUP  group of a unix socket (the web server's), with\n"
@@ -76,7 +83,7 @@ enum {
 	OPT_STATEMENT_TIMEOUT, OPT_AUTH, OPT_SESSION_IDLE,
 	OPT_SESSION_LIFETIME, OPT_LOGIN_FAILURES, OPT_LOGIN_WINDOW,
 	OPT_PWHASH_OPS,
-	OPT_PWHASH_MEM
+	OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN
 };
 
 static const struct option longopts[] = {
@@ -93,6 +100,8 @@ static const struct option longopts[] = {
 	{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
 	{"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
 	{"auth", required_argument, NULL, OPT_AUTH},
+	{"auth-workers", required_argument, NULL, OPT_AUTH_WORKERS},
+	{"auth-listen", required_argument, NULL, OPT_AUTH_LISTEN},
 	{"session-idle", required_argument, NULL, OPT_SESSION_IDLE},
 	{"session-lifetime", required_argument, NULL, OPT_SESSION_LIFETIME},
 	{"login-failures", required_argument, NULL, OPT_LOGIN_FAILURES},
@@ -126,6 +135,11 @@ static void parse(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_LISTEN: o->listen = optarg; break;
+		case OPT_AUTH_LISTEN: o->auth_listen = optarg; break;
+		case OPT_AUTH_WORKERS:
+			o->auth_workers = number("auth-workers", optarg, 10, 0,
+			    1024);
+			break;
 		case OPT_USER: o->user = optarg; break;
 		case OPT_SOCKET_GROUP: o->socket_group = optarg; break;
 		case OPT_STATEMENT_TIMEOUT:
@@ -247,55 +261,111 @@ static int check_schema(const struct options *o)
 	return 0;
 }
 
-/* Binds the socket, hands it to --user and --socket-group, and becomes
- * --user. Returns the listening descriptor or -1. */
-static int open_socket(const struct options *o)
+/* Binds the socket of spec and hands it to --user and --socket-group.
+ * Returns the listening descriptor or -1. */
+static int open_socket(const struct options *o, const char *spec, uid_t uid,
+    gid_t gid)
 {
-	uid_t uid;
-	gid_t gid;
-	int fd;
+	int fd = listen_open(spec, (mode_t)o->socket_mode);
 
-	if (privs_lookup(o->user, o->socket_group, &uid, &gid) < 0)
-		return -1;
-	if (o->user && geteuid() != 0) {
-		log_error("--user needs chatd to be started as root");
-		return -1;
-	}
-	fd = listen_open(o->listen, (mode_t)o->socket_mode);
 	if (fd < 0)
 		return -1;
-	if (listen_chown(o->listen, uid, gid) < 0 ||
-	    (o->user && privs_drop(uid) < 0)) {
+	if (listen_chown(spec, uid, gid) < 0) {
 		close(fd);
-		listen_cleanup(o->listen);
+		listen_cleanup(spec);
 		return -1;
 	}
 	return fd;
 }
 
+/* Both sockets (the /auth/ one when there is an /auth/ pool) into fd[0]
+ * and fd[1], then becomes --user. False, with nothing left behind, when
+ * any of it fails. */
+static bool open_sockets(const struct options *o, const char *auth_spec,
+    int fd[2])
+{
+	uid_t uid;
+	gid_t gid;
+
+	fd[0] = fd[1] = -1;
+	if (privs_lookup(o->user, o->socket_group, &uid, &gid) < 0)
+		return false;
+	if (o->user && geteuid() != 0) {
+		log_error("--user needs chatd to be started as root");
+		return false;
+	}
+	fd[0] = open_socket(o, o->listen, uid, gid);
+	if (fd[0] < 0)
+		return false;
+	if (o->auth_workers > 0) {
+		fd[1] = open_socket(o, auth_spec, uid, gid);
+		if (fd[1] < 0)
+			goto fail;
+	}
+	if (o->user && privs_drop(uid) < 0)
+		goto fail;
+	return true;
+fail:
+	close(fd[0]);
+	listen_cleanup(o->listen);
+	if (fd[1] >= 0) {
+		close(fd[1]);
+		listen_cleanup(auth_spec);
+	}
+	return false;
+}
+
+static void close_sockets(const struct options *o, const char *auth_spec,
+    const int fd[2], bool cleanup)
+{
+	close(fd[0]);
+	if (cleanup)
+		listen_cleanup(o->listen);
+	if (fd[1] >= 0) {
+		close(fd[1]);
+		if (cleanup)
+			listen_cleanup(auth_spec);
+	}
+}
+
 static int cmd_serve(const struct options *o)
 {
 	struct master_config mc;
-	int fd, rc;
+	char auth_spec[512];
+	int fd[2], rc;
 
-	fd = open_socket(o);
-	if (fd < 0)
+	if (o->auth_listen)
+		snprintf(auth_spec, sizeof auth_spec, "%s", o->auth_listen);
+	else if (!listen_sibling(o->listen, auth_spec, sizeof auth_spec)) {
+		log_error("no /auth/ socket goes with --listen %s: give "
+		    "--auth-listen", o->listen);
+		return EXIT_FAILURE;
+	}
+	if (o->auth_workers > 0 && strcmp(auth_spec, o->listen) == 0) {
+		log_error("--auth-listen must differ from --listen");
+		return EXIT_FAILURE;
+	}
+	if (!open_sockets(o, auth_spec, fd))
 		return EXIT_FAILURE;
 	if (check_schema(o) < 0) {
-		close(fd);
-		listen_cleanup(o->listen);
+		close_sockets(o, auth_spec, fd, true);
 		return EXIT_FAILURE;
 	}
 	mc.listen = o->listen;
-	mc.worker.listen_fd = fd;
+	mc.worker.listen_fd = fd[0];
 	mc.worker.conninfo = o->db;
 	mc.worker.statement_timeout_ms = (int)o->statement_timeout;
 	mc.worker.max_body = (size_t)o->max_body;
 	mc.workers = (int)o->workers;
+	mc.auth_workers = (int)o->auth_workers;
+	mc.auth_fd = fd[1];
+	mc.auth_listen = auth_spec;
 	mc.grace_seconds = (int)o->grace;
 	log_info("listening on %s", o->listen);
-	rc = master_run(&mc);	/* it removed the socket's path already */
-	close(fd);
+	if (o->auth_workers > 0)
+		log_info("listening for /auth/ on %s", auth_spec);
+	rc = master_run(&mc);	/* it removed the sockets' paths already */
+	close_sockets(o, auth_spec, fd, false);
 	return rc;
 }
 
@@ -323,6 +393,7 @@ int main(int argc, char **argv)
 		.listen = "unix:/run/chatd/chatd.sock",
 		.db = "",
 		.workers = 4,
+		.auth_workers = 2,
 		.socket_mode = 0660,
 		.max_body = 1 << 20,
 		.grace = 30,

@@ -57,13 +57,16 @@ struct child {
 	long long respawn_at_ms;	/* for an empty slot: when to refill */
 	unsigned generation;	/* the master's generation at its spawn */
 	bool retiring;
+	bool auth;		/* of the /auth/ pool (its own socket) */
 	long long retired_ms;	/* when it was told to go */
 };
 
 struct master {
 	const struct master_config *cfg;
-	struct child *kids;	/* cfg->workers slots, then as many retiring */
-	int nkids;
+	/* slots serving slots: cfg->workers of the main pool, then
+	 * cfg->auth_workers of the /auth/ pool; then as many retiring */
+	struct child *kids;
+	int slots, nkids;
 	long long backoff_ms;
 	long long crashes[CRASH_LIMIT];	/* ring of recent crash times */
 	int ncrash;
@@ -91,10 +94,19 @@ static pid_t spawn(struct master *m, struct child *c)
 		 * worker_run() has installed the worker's own handlers and
 		 * lets it in. Unblocking here would run the master's handler
 		 * in the child (the stop lost) or SIGHUP's default (death). */
+		struct worker_config wc = m->cfg->worker;
+
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, NULL);
-		rc = worker_run(&m->cfg->worker);
+		/* A worker holds its own pool's socket only. */
+		if (c->auth) {
+			close(wc.listen_fd);
+			wc.listen_fd = m->cfg->auth_fd;
+		} else if (m->cfg->auth_workers > 0) {
+			close(m->cfg->auth_fd);
+		}
+		rc = worker_run(&wc);
 #ifdef CHATD_ASAN
 		__lsan_do_leak_check();	/* _exit() skips the check at exit */
 #endif
@@ -133,6 +145,8 @@ static void begin_stop(struct master *m, int exit_status)
 		/* nginx then fails new requests at once (502) instead of
 		 * queueing them behind the drain. */
 		listen_cleanup(m->cfg->listen);
+		if (m->cfg->auth_workers > 0)
+			listen_cleanup(m->cfg->auth_listen);
 		m->stopping = true;
 		m->stop_started_ms = clock_ms();
 		m->last_term_ms = 0;
@@ -190,7 +204,7 @@ static void reap(struct master *m)
  * finishing): the rest is replaced once they are gone. */
 static bool rolling_restart(struct master *m)
 {
-	int i, j, n = m->cfg->workers;
+	int i, j, n = m->slots;
 
 	for (i = 0; i < n; i++) {
 		struct child *c = &m->kids[i];
@@ -218,7 +232,7 @@ static void hurry_retirees(struct master *m, long long now)
 	bool resignal = now - m->last_term_ms >= RESIGNAL_MS;
 	int i;
 
-	for (i = m->cfg->workers; i < m->nkids; i++) {
+	for (i = m->slots; i < m->nkids; i++) {
 		struct child *c = &m->kids[i];
 
 		if (c->pid == 0)
@@ -266,10 +280,10 @@ static long long next_timeout(const struct master *m, long long now)
 
 	if (m->stopping)
 		return RESIGNAL_MS;
-	for (i = m->cfg->workers; i < m->nkids; i++)
+	for (i = m->slots; i < m->nkids; i++)
 		if (m->kids[i].pid != 0)
 			t = RESIGNAL_MS;	/* a retiree to hurry */
-	for (i = 0; i < m->cfg->workers; i++) {
+	for (i = 0; i < m->slots; i++) {
 		const struct child *c = &m->kids[i];
 		long long d;
 
@@ -323,10 +337,14 @@ int master_run(const struct master_config *cfg)
 	int i;
 
 	install_signals(&blocked, &waitmask);
-	m.nkids = cfg->workers * 2;
+	m.slots = cfg->workers + cfg->auth_workers;
+	m.nkids = m.slots * 2;
 	m.kids = xmalloc((size_t)m.nkids * sizeof *m.kids);
 	memset(m.kids, 0, (size_t)m.nkids * sizeof *m.kids);
-	log_info("master started: %d workers", cfg->workers);
+	for (i = cfg->workers; i < m.slots; i++)
+		m.kids[i].auth = true;
+	log_info("master started: %d workers, %d for /auth/", cfg->workers,
+	    cfg->auth_workers);
 	for (;;) {
 		long long now = clock_ms(), t;
 		struct timespec ts, *tsp = NULL;
@@ -354,7 +372,7 @@ int master_run(const struct master_config *cfg)
 			stop_children(&m, now);
 		} else {
 			hurry_retirees(&m, now);
-			for (i = 0; i < cfg->workers; i++)
+			for (i = 0; i < m.slots; i++)
 				if (m.kids[i].pid == 0 &&
 				    m.kids[i].respawn_at_ms <= now)
 					spawn(&m, &m.kids[i]);

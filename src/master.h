@@ -1,5 +1,6 @@
-/* The pre-fork master: owns the listening socket, keeps N workers running,
- * and is the only process that acts on operator signals.
+/* The pre-fork master: owns the listening sockets, keeps N workers running
+ * on the main one and M on the /auth/ one, and is the only process that
+ * acts on operator signals.
  *   SIGTERM, SIGINT  graceful stop: workers finish the request in hand;
  *                    new connections are refused at once
  *   SIGHUP           rolling restart: each worker is replaced in turn
@@ -15,6 +16,12 @@ struct master_config {
 	const char *listen;	/* its spec: a unix socket's path is removed
 				   as soon as a stop begins */
 	int workers;
+	/* The /auth/ pool: auth_workers more workers on auth_fd (auth_listen
+	 * its spec), so that password hashes cannot take the main pool's
+	 * workers; 0 for none (then nothing else of it is used). */
+	int auth_workers;
+	int auth_fd;
+	const char *auth_listen;
 	int grace_seconds;	/* before SIGKILL on stop */
 };
 

@@ -341,6 +341,9 @@ static int run_stack_script_args(const struct stack *st, const char *verb,
 		setenv("CHATD_PORT", portbuf, 1);
 		setenv("CHATD_HOST", "127.0.0.1", 1);
 		setenv("CHATD_WORKERS", workbuf, 1);
+		/* The workers a test counts, kills and pauses are the main
+		 * pool; a test of the /auth/ pool sets this itself. */
+		setenv("CHATD_AUTH_WORKERS", "0", 0);
 		{
 			const char *argv[64];
 			size_t n = 0;

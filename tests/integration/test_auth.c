@@ -7,9 +7,13 @@
  */
 #include "harness.h"
 
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -17,6 +21,8 @@
 #define FAILURE_WINDOW_S 3
 #define PASSWORD "correct horse battery"
 #define TOKEN_CHARS 43
+#define AUTH_WORKERS 2
+#define MAX_KIDS 64
 
 struct account {
 	char name[64];
@@ -478,6 +484,108 @@ static void test_failure_limit(void **state)
 	http_reply_free(&r);
 }
 
+/* The inodes of the unix sockets bound to path (/proc/net/unix: the
+ * listening socket and the connections accepted on it). */
+static int socket_inodes(const char *path, unsigned long *out, int max)
+{
+	FILE *f = fopen("/proc/net/unix", "r");
+	char line[512], p[300];
+	unsigned long inode;
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) && n < max)
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %299s", &inode,
+			   p) == 2 && strcmp(p, path) == 0)
+			out[n++] = inode;
+	fclose(f);
+	return n;
+}
+
+/* True when process pid has one of the sockets open. */
+static bool holds(pid_t pid, const unsigned long *inodes, int n)
+{
+	char dir[64], link[320], target[64];
+	struct dirent *e;
+	DIR *d;
+	bool found = false;
+	int i;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	d = opendir(dir);
+	if (d == NULL)
+		return false;
+	while (!found && (e = readdir(d)) != NULL) {
+		ssize_t k;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+		k = readlink(link, target, sizeof(target) - 1);
+		if (k <= 0)
+			continue;
+		target[k] = '\0';
+		for (i = 0; i < n && !found; i++) {
+			char want[40];
+
+			snprintf(want, sizeof(want), "socket:[%lu]", inodes[i]);
+			found = strcmp(target, want) == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static long login_status;
+
+static void *login_thread(void *arg)
+{
+	struct http_reply r;
+
+	login_status = login(arg, PASSWORD, &r);
+	http_reply_free(&r);
+	http_thread_done();
+	return NULL;
+}
+
+/* Password hashes run in the /auth/ pool only: with its workers paused,
+ * the rest of the API answers, and a login waits for them. */
+static void test_auth_pool(void **state)
+{
+	pid_t kids[MAX_KIDS], auth[MAX_KIDS], master;
+	unsigned long inodes[64];
+	char path[128], name[64];
+	struct account a;
+	pthread_t t;
+	int n, ni, na = 0, i;
+
+	(void)state;
+	must_account("pool", &a);
+	master = stack_master_pid(&the_stack);
+	n = proc_children(master, kids, MAX_KIDS);
+	snprintf(path, sizeof(path), "%s/chatd-auth.sock", the_stack.dir);
+	ni = socket_inodes(path, inodes, 64);
+	assert_true(ni > 0);
+	for (i = 0; i < n && i < MAX_KIDS; i++)
+		if (holds(kids[i], inodes, ni))
+			auth[na++] = kids[i];
+	assert_int_equal(na, AUTH_WORKERS);
+	assert_int_equal(n, the_stack.workers + AUTH_WORKERS);
+
+	for (i = 0; i < na; i++)
+		assert_int_equal(kill(auth[i], SIGSTOP), 0);
+	login_status = -1;
+	assert_int_equal(pthread_create(&t, NULL, login_thread, a.name), 0);
+	uniq_name(name, sizeof(name), "pool");
+	assert_int_equal(api_user_add(name, NULL), 201);
+	sleep_ms(300);
+	/* Nothing but a paused /auth/ worker may answer it. */
+	assert_int_equal(login_status, -1);
+	for (i = 0; i < na; i++)
+		kill(auth[i], SIGCONT);
+	pthread_join(t, NULL);
+	assert_int_equal(login_status, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,12 +599,15 @@ int main(void)
 		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_acting_as_caller),
 		cmocka_unit_test(test_failure_limit),
+		cmocka_unit_test(test_auth_pool),
 	};
 	char args[128];
 
 	snprintf(args, sizeof(args), "--login-failures %d --login-window %d",
 		 FAILURES_MAX, FAILURE_WINDOW_S);
 	setenv("CHATD_SERVE_ARGS", args, 1);
+	snprintf(args, sizeof(args), "%d", AUTH_WORKERS);
+	setenv("CHATD_AUTH_WORKERS", args, 1);
 	return cmocka_run_group_tests(tests, stack_group_setup,
 				      stack_group_teardown);
 }

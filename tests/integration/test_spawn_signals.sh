@@ -74,7 +74,8 @@ chmod 0755 "$tmp/chatd-slow"
 mkdir "$state"
 port=$(free_port)
 url=http://127.0.0.1:$port
-if ! CHATD_BIN=$tmp/chatd-slow CHATD_PORT=$port CHATD_WORKERS=$workers \
+# The main pool only (no /auth/ pool): the rounds count its workers.
+if ! CHATD_BIN=$tmp/chatd-slow CHATD_PORT=$port CHATD_WORKERS=$workers CHATD_AUTH_WORKERS=0 \
 	"$stack" start "$state" >"$tmp/start.log" 2>&1; then
 	echo "[  FAILED  ] 1 test(s), listed below: stack start"
 	cat "$tmp/start.log"
