@@ -67,6 +67,10 @@ static long login(const char *name, const char *password,
 	return http_post_json("/auth/login", req, NULL, out);
 }
 
+/* Every token the suite was given, for test_tokens_not_logged. */
+static char issued[512][TOKEN_CHARS + 1];
+static int nissued;
+
 /* The answer of signup and login: {"id", "token", "expires_at"}. */
 static void check_session(const struct http_reply *r, long status,
 			  struct account *a, const char *what)
@@ -91,6 +95,8 @@ static void check_session(const struct http_reply *r, long status,
 			    expires);
 	snprintf(a->id, sizeof(a->id), "%s", id);
 	snprintf(a->token, sizeof(a->token), "%s", token);
+	if (nissued < (int)(sizeof(issued) / sizeof(issued[0])))
+		snprintf(issued[nissued++], sizeof(issued[0]), "%s", token);
 }
 
 static void must_account(const char *prefix, struct account *a)
@@ -586,6 +592,34 @@ static void test_auth_pool(void **state)
 	assert_int_equal(login_status, 200);
 }
 
+/* After all of the above (runs last): no token is in any log of the
+ * stack: chatd's, nginx's access and error logs, PostgreSQL's. */
+static void test_tokens_not_logged(void **state)
+{
+	static const char *const logs[] = {"chatd.log", "nginx-access.log",
+	    "nginx-error.log", "postgres.log"};
+	char path[128];
+	size_t i;
+	int k;
+
+	(void)state;
+	assert_true(nissued >= 10);
+	sleep_ms(1500);		/* nginx flushes its access log every second */
+	for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		char *text;
+
+		snprintf(path, sizeof(path), "%s/%s", the_stack.dir, logs[i]);
+		text = file_since(path, 0);
+		assert_non_null(text);
+		for (k = 0; k < nissued; k++)
+			if (strstr(text, issued[k]) != NULL)
+				fail_msg_at("a token is in %s", logs[i]);
+		if (i == 1 && strstr(text, "/auth/login") == NULL)
+			fail_msg_at("the access log has no login: wrong file?");
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_acting_as_caller),
 		cmocka_unit_test(test_failure_limit),
 		cmocka_unit_test(test_auth_pool),
+		cmocka_unit_test(test_tokens_not_logged),
 	};
 	char args[128];
 
