@@ -18,6 +18,7 @@ struct auth_config auth_config = {
 	.lifetime_seconds = AUTH_LIFETIME_DEFAULT,
 	.failures_max = AUTH_FAILURES_DEFAULT,
 	.failure_window_seconds = AUTH_FAILURE_WINDOW_DEFAULT,
+	.presence_seconds = AUTH_PRESENCE_DEFAULT,
 };
 
 /* The live session of a token's first hash half ($1), idle for less than

@@ -25,6 +25,7 @@ struct auth_config {
 	int lifetime_seconds;	/* and any session this long after login */
 	int failures_max;	/* failed logins of an account per window */
 	int failure_window_seconds;	/* an hour */
+	int presence_seconds;	/* "online": seen this recently */
 };
 extern struct auth_config auth_config;
 
@@ -32,6 +33,7 @@ extern struct auth_config auth_config;
 #define AUTH_LIFETIME_DEFAULT (30 * 24 * 3600)
 #define AUTH_FAILURES_DEFAULT 100
 #define AUTH_FAILURE_WINDOW_DEFAULT 3600
+#define AUTH_PRESENCE_DEFAULT 300
 #define AUTH_COOKIE "chatd_session"
 
 /* The caller of a request. user 0: nobody (no token was sent). */

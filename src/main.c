@@ -68,6 +68,8 @@ static const char usage[] =
 "  --login-failures N  failed logins of an account within the window\n"
 "                      before 429 (default 100)\n"
 "  --login-window SECONDS  that window (default 3600)\n"
+"  --presence-window SECONDS  a user seen this recently is online\n"
+"                      (default 300)\n"
 "  --pwhash-ops N, --pwhash-mem MIB  Argon2id cost of new password hashes\n"
 "                      (defaults 2 and 64; at least 2 and 19)\n"
 "  --limit-username N, --limit-chat-name N, --limit-text N\n"
@@ -83,7 +85,7 @@ enum {
 	OPT_STATEMENT_TIMEOUT, OPT_AUTH, OPT_SESSION_IDLE,
 	OPT_SESSION_LIFETIME, OPT_LOGIN_FAILURES, OPT_LOGIN_WINDOW,
 	OPT_PWHASH_OPS,
-	OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN
+	OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN, OPT_PRESENCE
 };
 
 static const struct option longopts[] = {
@@ -106,6 +108,7 @@ static const struct option longopts[] = {
 	{"session-lifetime", required_argument, NULL, OPT_SESSION_LIFETIME},
 	{"login-failures", required_argument, NULL, OPT_LOGIN_FAILURES},
 	{"login-window", required_argument, NULL, OPT_LOGIN_WINDOW},
+	{"presence-window", required_argument, NULL, OPT_PRESENCE},
 	{"pwhash-ops", required_argument, NULL, OPT_PWHASH_OPS},
 	{"pwhash-mem", required_argument, NULL, OPT_PWHASH_MEM},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
@@ -200,6 +203,10 @@ static void parse(int argc, char **argv, struct options *o)
 		case OPT_LOGIN_WINDOW:
 			auth_config.failure_window_seconds = (int)number(
 			    "login-window", optarg, 10, 1, 366L * 24 * 3600);
+			break;
+		case OPT_PRESENCE:
+			auth_config.presence_seconds = (int)number(
+			    "presence-window", optarg, 10, 1, 366L * 24 * 3600);
 			break;
 		case OPT_PWHASH_OPS:
 			password_cost.ops = (unsigned long long)number(

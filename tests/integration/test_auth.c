@@ -592,6 +592,123 @@ static void test_auth_pool(void **state)
 	assert_int_equal(login_status, 200);
 }
 
+/* users/me: the caller's object, seen at once, with its email. */
+static void test_users_me(void **state)
+{
+	struct http_reply r;
+	struct account a;
+	char body[256];
+	json_t *me;
+
+	(void)state;
+	uniq_name(a.name, sizeof(a.name), "me");
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":"
+		 "\"" PASSWORD "\",\"email\":\"a@example.org\"}", a.name);
+	http_post("/auth/signup", body, strlen(body), NULL, &r);
+	check_session(&r, 201, &a, "signup with email");
+	http_reply_free(&r);
+
+	post_as(a.token, "/users/me", "{}", &r);
+	check_status(&r, 200, "users/me");
+	me = r.json;
+	assert_string_equal(json_string_value(json_object_get(me, "id")), a.id);
+	assert_string_equal(json_string_value(json_object_get(me, "username")),
+			    a.name);
+	assert_true(is_rfc3339_micro(json_string_value(
+		json_object_get(me, "created_at"))));
+	/* This very request was the user's first authenticated one. */
+	assert_true(is_rfc3339_micro(json_string_value(
+		json_object_get(me, "last_seen_at"))));
+	assert_true(json_is_true(json_object_get(me, "online")));
+	assert_true(json_is_null(json_object_get(me, "avatar")));
+	assert_string_equal(json_string_value(json_object_get(me, "email")),
+			    "a@example.org");
+	http_reply_free(&r);
+
+	http_post("/users/me", "{}", 2, NULL, &r);
+	check_error(&r, 401, "unauthorized", "users/me without a session");
+	http_reply_free(&r);
+}
+
+/* The ids in a users/list answer, and whether `id` is among them. */
+static bool listed(const json_t *list, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(list); i++)
+		if (strcmp(json_string_value(json_object_get(
+			json_array_get(list, i), "id")), id) == 0)
+			return true;
+	return false;
+}
+
+static void test_users_list(void **state)
+{
+	struct account a, b;
+	struct http_reply r;
+	char plain[ID_LEN], name[64], body[128];
+	size_t i;
+
+	(void)state;
+	must_account("list", &a);
+	must_account("list", &b);
+	uniq_name(name, sizeof(name), "listplain");
+	assert_int_equal(api_user_add(name, plain), 201);
+	post_as(b.token, "/users/me", "{}", &r);	/* b is seen */
+	http_reply_free(&r);
+
+	post_as(a.token, "/users/list", "{\"limit\":1000}", &r);
+	check_status(&r, 200, "users/list");
+	assert_false(listed(r.json, a.id));	/* the caller is left out */
+	assert_true(listed(r.json, b.id));
+	assert_true(listed(r.json, plain));
+	for (i = 1; i < json_array_size(r.json); i++)
+		assert_true(id_cmp(json_string_value(json_object_get(
+			json_array_get(r.json, i - 1), "id")),
+			json_string_value(json_object_get(
+			json_array_get(r.json, i), "id"))) < 0);
+	assert_null(json_object_get(json_array_get(r.json, 0), "email"));
+	http_reply_free(&r);
+
+	post_as(a.token, "/users/list", "{\"status\":\"active\","
+		"\"limit\":1000}", &r);
+	check_status(&r, 200, "users/list active");
+	assert_true(listed(r.json, b.id));
+	assert_false(listed(r.json, plain));
+	for (i = 0; i < json_array_size(r.json); i++)
+		assert_true(json_is_true(json_object_get(
+			json_array_get(r.json, i), "online")));
+	http_reply_free(&r);
+
+	post_as(a.token, "/users/list", "{\"status\":\"inactive\","
+		"\"limit\":1000}", &r);
+	check_status(&r, 200, "users/list inactive");
+	assert_false(listed(r.json, b.id));
+	assert_true(listed(r.json, plain));
+	http_reply_free(&r);
+
+	/* Paging: one after the id before b's is b. */
+	snprintf(body, sizeof(body), "{\"after\":\"%lld\",\"limit\":1}",
+		 atoll(b.id) - 1);
+	post_as(a.token, "/users/list", body, &r);
+	check_status(&r, 200, "users/list page");
+	assert_int_equal(json_array_size(r.json), 1);
+	assert_true(listed(r.json, b.id));
+	http_reply_free(&r);
+
+	post_as(a.token, "/users/list", "{\"after\":\"9000000000000\"}", &r);
+	check_status(&r, 200, "users/list past the end");
+	assert_int_equal(json_array_size(r.json), 0);
+	http_reply_free(&r);
+
+	post_as(a.token, "/users/list", "{\"status\":\"online\"}", &r);
+	check_error(&r, 400, "bad_request", "users/list bad status");
+	http_reply_free(&r);
+	post_as(a.token, "/users/list", "{\"limit\":0}", &r);
+	check_error(&r, 400, "bad_request", "users/list limit 0");
+	http_reply_free(&r);
+}
+
 /* After all of the above (runs last): no token is in any log of the
  * stack: chatd's, nginx's access and error logs, PostgreSQL's. */
 static void test_tokens_not_logged(void **state)
@@ -634,6 +751,8 @@ int main(void)
 		cmocka_unit_test(test_acting_as_caller),
 		cmocka_unit_test(test_failure_limit),
 		cmocka_unit_test(test_auth_pool),
+		cmocka_unit_test(test_users_me),
+		cmocka_unit_test(test_users_list),
 		cmocka_unit_test(test_tokens_not_logged),
 	};
 	char args[128];
