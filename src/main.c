@@ -24,6 +24,7 @@ struct options {
 	const char *listen;
 	const char *auth_listen;	/* NULL: listen_sibling() of listen */
 	long auth_workers;
+	long auth_nice;
 	const char *db;
 	const char *user;
 	const char *socket_group;
@@ -49,6 +50,8 @@ static const char usage[] =
 "  --auth-workers N    more workers, on a socket of their own, for /auth/:\n"
 "                      password hashes never take the others (default 2;\n"
 "                      0: none, /auth/ is served by the main pool)\n"
+"  --auth-nice N       their nice value, -20..19 (default 10: hashes get\n"
+"                      the CPU the rest of the API leaves)\n"
 "  --auth-listen SPEC  their socket (default: --listen's path with -auth\n"
 "                      before .sock, or its port + 1)\n"
 "  --db CONNINFO       libpq conninfo or URI; empty uses the PG* environment\n"
@@ -85,7 +88,8 @@ enum {
 	OPT_STATEMENT_TIMEOUT, OPT_AUTH, OPT_SESSION_IDLE,
 	OPT_SESSION_LIFETIME, OPT_LOGIN_FAILURES, OPT_LOGIN_WINDOW,
 	OPT_PWHASH_OPS,
-	OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN, OPT_PRESENCE
+	OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN, OPT_PRESENCE,
+	OPT_AUTH_NICE
 };
 
 static const struct option longopts[] = {
@@ -104,6 +108,7 @@ static const struct option longopts[] = {
 	{"auth", required_argument, NULL, OPT_AUTH},
 	{"auth-workers", required_argument, NULL, OPT_AUTH_WORKERS},
 	{"auth-listen", required_argument, NULL, OPT_AUTH_LISTEN},
+	{"auth-nice", required_argument, NULL, OPT_AUTH_NICE},
 	{"session-idle", required_argument, NULL, OPT_SESSION_IDLE},
 	{"session-lifetime", required_argument, NULL, OPT_SESSION_LIFETIME},
 	{"login-failures", required_argument, NULL, OPT_LOGIN_FAILURES},
@@ -139,6 +144,9 @@ static void parse(int argc, char **argv, struct options *o)
 		switch (c) {
 		case OPT_LISTEN: o->listen = optarg; break;
 		case OPT_AUTH_LISTEN: o->auth_listen = optarg; break;
+		case OPT_AUTH_NICE:
+			o->auth_nice = number("auth-nice", optarg, 10, -20, 19);
+			break;
 		case OPT_AUTH_WORKERS:
 			o->auth_workers = number("auth-workers", optarg, 10, 0,
 			    1024);
@@ -366,6 +374,7 @@ static int cmd_serve(const struct options *o)
 	mc.workers = (int)o->workers;
 	mc.auth_workers = (int)o->auth_workers;
 	mc.auth_fd = fd[1];
+	mc.auth_nice = (int)o->auth_nice;
 	mc.auth_listen = auth_spec;
 	mc.grace_seconds = (int)o->grace;
 	log_info("listening on %s", o->listen);
@@ -401,6 +410,7 @@ int main(int argc, char **argv)
 		.db = "",
 		.workers = 4,
 		.auth_workers = 2,
+		.auth_nice = 10,
 		.socket_mode = 0660,
 		.max_body = 1 << 20,
 		.grace = 30,

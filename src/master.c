@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,10 +100,16 @@ static pid_t spawn(struct master *m, struct child *c)
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, NULL);
-		/* A worker holds its own pool's socket only. */
+		/* A worker holds its own pool's socket only. An /auth/
+		 * worker runs at a lower priority: its password hashes get
+		 * the CPU the rest of the API leaves (a nice of 10 weighs a
+		 * tenth of the default under the kernel's scheduler). */
 		if (c->auth) {
 			close(wc.listen_fd);
 			wc.listen_fd = m->cfg->auth_fd;
+			if (setpriority(PRIO_PROCESS, 0, m->cfg->auth_nice) < 0)
+				log_warn("worker: setpriority: %s",
+				    strerror(errno));
 		} else if (m->cfg->auth_workers > 0) {
 			close(m->cfg->auth_fd);
 		}

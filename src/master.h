@@ -20,6 +20,7 @@ struct master_config {
 	 * its spec), so that password hashes cannot take the main pool's
 	 * workers; 0 for none (then nothing else of it is used). */
 	int auth_workers;
+	int auth_nice;		/* their scheduling priority (nice) */
 	int auth_fd;
 	const char *auth_listen;
 	int grace_seconds;	/* before SIGKILL on stop */

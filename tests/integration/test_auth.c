@@ -541,6 +541,28 @@ static bool holds(pid_t pid, const unsigned long *inodes, int n)
 	return found;
 }
 
+/* The nice value of pid (field 19 of /proc/PID/stat), or 99. */
+static int nice_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	int n = 99;
+	size_t k;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return n;
+	k = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[k] = '\0';
+	p = strrchr(buf, ')');
+	if (p != NULL)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
+		       "%*u %*d %*d %*d %d", &n);
+	return n;
+}
+
 static long login_status;
 
 static void *login_thread(void *arg)
@@ -576,6 +598,10 @@ static void test_auth_pool(void **state)
 			auth[na++] = kids[i];
 	assert_int_equal(na, AUTH_WORKERS);
 	assert_int_equal(n, the_stack.workers + AUTH_WORKERS);
+	/* Their hashes run at a lower priority than the rest (--auth-nice). */
+	for (i = 0; i < n && i < MAX_KIDS; i++)
+		assert_int_equal(nice_of(kids[i]),
+				 holds(kids[i], inodes, ni) ? 10 : 0);
 
 	for (i = 0; i < na; i++)
 		assert_int_equal(kill(auth[i], SIGSTOP), 0);
