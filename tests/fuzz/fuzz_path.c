@@ -26,7 +26,9 @@
 /* The API's paths (API.md). */
 static const char *const api_paths[] = {
 	"/users/add", "/chats/add", "/messages/add", "/chats/get",
-	"/messages/get", "/health",
+	"/messages/get", "/health", "/auth/signup", "/auth/login",
+	"/auth/logout", "/auth/logout_all", "/auth/password",
+	"/auth/sessions", "/users/me", "/users/list",
 };
 #define NPATHS (int)(sizeof api_paths / sizeof *api_paths)
 
