@@ -48,7 +48,7 @@ static const char usage[] =
 "  --listen SPEC       FastCGI socket to create (default unix:/run/chatd/chatd.sock)\n"
 "  --workers N         worker processes (default 4)\n"
 "  --auth-workers N    more workers, on a socket of their own, for /auth/:\n"
-"                      password hashes never take the others (default 2;\n"
+"                      password hashes never take the others (default 1;\n"
 "                      0: none, /auth/ is served by the main pool)\n"
 "  --auth-nice N       their nice value, -20..19 (default 10: hashes get\n"
 "                      the CPU the rest of the API leaves)\n"
@@ -409,7 +409,7 @@ int main(int argc, char **argv)
 		.listen = "unix:/run/chatd/chatd.sock",
 		.db = "",
 		.workers = 4,
-		.auth_workers = 2,
+		.auth_workers = 1,
 		.auth_nice = 10,
 		.socket_mode = 0660,
 		.max_body = 1 << 20,
