@@ -112,6 +112,9 @@ static bool read_file(const char *path, struct sbuf *out)
 static struct {
 	char user[ID_LEN], user2[ID_LEN], outsider[ID_LEN], chat[ID_LEN];
 	char username[128], chatname[128];
+	/* An account with a password and a live session: its id, token,
+	 * and a chat of it and USER with one message. */
+	char me[ID_LEN], token[64], mychat[ID_LEN];
 } fx;
 
 static struct psql_session db;
@@ -187,6 +190,12 @@ static bool expand(const char *src, size_t n, const struct vars *v,
 			sb_str(out, fx.username);
 		else if (IS("CHATNAME"))
 			sb_str(out, fx.chatname);
+		else if (IS("ME"))
+			sb_str(out, fx.me);
+		else if (IS("TOKEN"))
+			sb_str(out, fx.token);
+		else if (IS("MYCHAT"))
+			sb_str(out, fx.mychat);
 		else if (IS("UNIQ"))
 			sb_str(out, v->uniq);
 		else if (IS("CRLF"))
@@ -373,6 +382,8 @@ struct expect {
 	int ncontains;
 	enum db_rule db;
 	json_t *json;			/* "= JSON": the body, exactly (owned) */
+	json_t *subset;			/* "> JSON": fields the body object
+					   has, with these values (owned) */
 };
 
 static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
@@ -420,6 +431,15 @@ static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
 			if (e->json == NULL) {
 				snprintf(err, errsz, "expected: bad JSON '%s'",
 					 line);
+				ok = false;
+			}
+		} else if (line[0] == '>' && line[1] == ' ') {
+			json_decref(e->subset);
+			e->subset = json_loads(line + 2, JSON_REJECT_DUPLICATES,
+					       NULL);
+			if (!json_is_object(e->subset)) {
+				snprintf(err, errsz, "expected: bad '>' object "
+					 "'%s'", line);
 				ok = false;
 			}
 		} else if (strncmp(line, "db:", 3) == 0) {
@@ -629,6 +649,17 @@ static void check_response(const struct expect *e, const struct http_reply *r,
 	} else if (e->json != NULL) {
 		if (r->json == NULL || !json_equal(r->json, e->json))
 			sb_str(p, "\n  the body is not the expected JSON");
+	} else if (e->subset != NULL) {
+		const char *k;
+		json_t *v;
+
+		if (!json_is_object(r->json))
+			sb_str(p, "\n  expected a JSON object");
+		else
+			json_object_foreach(e->subset, k, v)
+				if (!json_equal(json_object_get(r->json, k), v))
+					sb_printf(p, "\n  \"%s\" is not as "
+						  "expected", k);
 	} else if (e->status == 200 && !json_is_array(r->json)) {
 		sb_str(p, "\n  expected a JSON array");
 	}
@@ -737,6 +768,7 @@ static void run_case(void **state)
 	}
 	http_reply_free(&r);
 	json_decref(e.json);
+	json_decref(e.subset);
 	free(hdrs);
 	free(req_file.p);
 	free(exp_file.p);
@@ -752,6 +784,38 @@ static void run_case(void **state)
 }
 
 /* ---- the catalogue and its stack ------------------------------------------ */
+
+/* The account behind @ME@, @TOKEN@ and @MYCHAT@. */
+static int account_setup(void)
+{
+	char name[128], chatname[128];
+	const char *users[2];
+	struct http_reply r;
+	json_t *v;
+
+	uniq_name(name, sizeof(name), "case_me");
+	http_post_json("/auth/signup", json_pack("{s:s, s:s}", "username", name,
+		       "password", "case password"), NULL, &r);
+	v = r.json ? json_object_get(r.json, "token") : NULL;
+	if (r.status != 201 || !json_is_string(v)) {
+		fprintf(stderr, "test_cases: cannot sign the fixture up\n");
+		http_reply_free(&r);
+		return -1;
+	}
+	snprintf(fx.token, sizeof(fx.token), "%s", json_string_value(v));
+	snprintf(fx.me, sizeof(fx.me), "%s",
+		 json_string_value(json_object_get(r.json, "id")));
+	http_reply_free(&r);
+	users[0] = fx.me;
+	users[1] = fx.user;
+	uniq_name(chatname, sizeof(chatname), "case_mychat");
+	if (api_chat_add(chatname, users, 2, fx.mychat) != 201 ||
+	    api_message_add(fx.mychat, fx.me, "mine", NULL, NULL) != 201) {
+		fprintf(stderr, "test_cases: cannot create the fixture's chat\n");
+		return -1;
+	}
+	return 0;
+}
 
 static int group_setup(void **state)
 {
@@ -783,7 +847,7 @@ static int group_setup(void **state)
 		fprintf(stderr, "test_cases: cannot create the fixture chat\n");
 		return -1;
 	}
-	return 0;
+	return account_setup();
 }
 
 static int group_teardown(void **state)
