@@ -41,6 +41,7 @@ static const char usage[] =
 "                   [--max-body BYTES] [--grace SECONDS] [--statement-timeout MS]\n"
 "                   [auth options] [limits] [--verbose]\n"
 "       chatd migrate [--db CONNINFO]\n"
+"       chatd admin grant|revoke USERNAME [--db CONNINFO]\n"
 "       chatd [worker] [--db CONNINFO] [--max-body BYTES] [limits]\n"
 "             (a FastCGI listening socket on fd 0, as spawn-fcgi gives it)\n"
 "       chatd --help | --version\n"
@@ -253,6 +254,42 @@ static int cmd_migrate(const struct options *o)
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* `chatd admin grant|revoke USERNAME`: makes the user an administrator
+ * (messages/broadcast) or no longer one. Exit 1 for an unknown user, a
+ * database that cannot be reached or is not migrated. */
+static int cmd_admin(const struct options *o, const char *verb,
+    const char *username)
+{
+	const char *params[2] = {username, strcmp(verb, "grant") == 0 ?
+	    "true" : "false"};
+	PGconn *conn = db_connect(o->db);
+	PGresult *res;
+	int rc = EXIT_FAILURE;
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_error("cannot connect to the database: %s",
+		    PQerrorMessage(conn));
+	} else if (migrate_current(conn) != migrate_latest()) {
+		log_error("the database schema is not current: run `chatd "
+		    "migrate` first");
+	} else {
+		res = PQexecParams(conn, "UPDATE users SET is_admin = $2 "
+		    "WHERE username = $1", 2, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			log_error("admin: %s", PQresultErrorMessage(res));
+		else if (strcmp(PQcmdTuples(res), "1") != 0)
+			log_error("admin: no user named '%s'", username);
+		else {
+			log_info("%s is %s an administrator", username,
+			    params[1][0] == 't' ? "now" : "no longer");
+			rc = EXIT_SUCCESS;
+		}
+		PQclear(res);
+	}
+	PQfinish(conn);
+	return rc;
+}
+
 /* Refuses to serve a database whose schema is behind. One that cannot be
  * reached now is not refused: workers answer 503 until it comes. */
 static int check_schema(const struct options *o)
@@ -416,14 +453,29 @@ int main(int argc, char **argv)
 		.grace = 30,
 		.statement_timeout = 5000,
 	};
-	const char *cmd = "worker";
+	const char *cmd = "worker", *verb = NULL, *username = NULL;
 
 	if (argc > 1 && argv[1][0] != '-') {
 		cmd = argv[1];
 		argv++;
 		argc--;
 	}
+	if (strcmp(cmd, "admin") == 0) {
+		if (argc < 3 || (strcmp(argv[1], "grant") != 0 &&
+		    strcmp(argv[1], "revoke") != 0) || argv[2][0] == '-') {
+			fputs("usage: chatd admin grant|revoke USERNAME "
+			    "[--db CONNINFO]\n", stderr);
+			return 2;
+		}
+		verb = argv[1];
+		username = argv[2];
+		argv[2] = argv[0];
+		argv += 2;
+		argc -= 2;
+	}
 	parse(argc, argv, &o);
+	if (strcmp(cmd, "admin") == 0)
+		return cmd_admin(&o, verb, username);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(&o);
 	if (strcmp(cmd, "migrate") == 0)

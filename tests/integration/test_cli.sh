@@ -35,6 +35,17 @@ latest=$(find "$CHATD_SRCDIR/sql" -name '[0-9][0-9][0-9]_*.sql' | wc -l)
 check "migrate twice is a no-op" "at version $latest" "$("$CHATD_BIN" migrate --db "$db" 2>&1)"
 check "one row per migration" "$latest" "$("$stack" psql "$dir" -Atc 'SELECT count(*) FROM chatd_migrations')"
 
+# chatd admin grant|revoke USERNAME (API.md 2.4's administrators).
+"$stack" psql "$dir" -qc "INSERT INTO users (username) VALUES ('cli_admin')" >/dev/null
+is_admin() { "$stack" psql "$dir" -Atc "SELECT is_admin FROM users WHERE username = 'cli_admin'"; }
+check "admin grant: exit 0" "rc=0" "$("$CHATD_BIN" admin grant cli_admin --db "$db" 2>/dev/null; echo "rc=$?")"
+check "admin grant: the user is an administrator" "t" "$(is_admin)"
+check "admin revoke: exit 0" "rc=0" "$("$CHATD_BIN" admin revoke cli_admin --db "$db" 2>/dev/null; echo "rc=$?")"
+check "admin revoke: no longer" "f" "$(is_admin)"
+check "admin grant of no such user: exit 1, named" "no user named 'cli_nobody'" \
+	"$("$CHATD_BIN" admin grant cli_nobody --db "$db" 2>&1; echo "rc=$?")"
+check "admin without a verb: usage, exit 2" "rc=2" "$("$CHATD_BIN" admin cli_admin 2>/dev/null; echo "rc=$?")"
+
 "$stack" psql "$dir" -qc 'CREATE DATABASE behind' >/dev/null
 out=$("$CHATD_BIN" serve --listen "unix:$dir/behind.sock" --db "host=$dir/pg dbname=behind user=chatd" 2>&1)
 rc=$?
