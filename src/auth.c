@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "id.h"
 #include "pgbin.h"
 #include "reply.h"
 #include "token.h"
@@ -37,7 +38,25 @@ static const struct query auth_session = {"auth_session",
     "  OR users.last_seen_at < now() - interval '1 minute'))"
     " SELECT id, user_id, token_check FROM s", 2};
 
-const struct query *const auth_queries[] = {&auth_session, NULL};
+static const struct query auth_failure = {"auth_failure",
+    "INSERT INTO login_failures (user_id) VALUES ($1)", 1};
+
+const struct query *const auth_queries[] = {&auth_session, &auth_failure,
+    NULL};
+
+struct auth_texts auth_texts;
+
+void auth_config_done(void)
+{
+	snprintf(auth_texts.idle, sizeof auth_texts.idle, "%d",
+	    auth_config.idle_seconds);
+	snprintf(auth_texts.lifetime, sizeof auth_texts.lifetime, "%d",
+	    auth_config.lifetime_seconds);
+	snprintf(auth_texts.failure_window, sizeof auth_texts.failure_window,
+	    "%d", auth_config.failure_window_seconds);
+	snprintf(auth_texts.presence, sizeof auth_texts.presence, "%d",
+	    auth_config.presence_seconds);
+}
 
 static const char *param(char *const *envp, const char *name)
 {
@@ -85,7 +104,7 @@ static const char *cookie(const char *v, size_t *len)
 }
 
 /* application/json, with or without parameters (charset=utf-8). */
-static bool json_type(const char *ct)
+static bool is_json_type(const char *ct)
 {
 	size_t n = strlen("application/json");
 
@@ -93,18 +112,33 @@ static bool json_type(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || space(ct[n]));
 }
 
-static enum api_error refuse(struct reply *r, const char *why)
+enum api_error auth_refuse(struct reply *r, const char *why)
 {
 	reply_header(r, "WWW-Authenticate", "Bearer");
 	return reply_fail(r, API_UNAUTHORIZED, "%s", why);
+}
+
+enum api_error auth_failed(struct db *db, int64_t user, struct reply *r)
+{
+	char id[21];
+	const char *params[1] = {id};
+	enum api_error err;
+	PGresult *res;
+
+	id_format(user, id);
+	res = db_query(db, &auth_failure, params, &err);
+	if (res == NULL)
+		return reply_db_error(r, err);
+	PQclear(res);
+	return API_OK;
 }
 
 enum api_error auth_resolve(struct db *db, char *const *envp,
     const char *method, struct caller *c, struct reply *r)
 {
 	const char *h = param(envp, "HTTP_AUTHORIZATION"), *tok = NULL;
-	char id[TOKEN_HEX + 1], idle[16];
-	const char *params[2] = {id, idle};
+	char id[TOKEN_HEX + 1];
+	const char *params[2] = {id, auth_texts.idle};
 	struct token_hash th;
 	enum api_error err;
 	PGresult *res;
@@ -115,7 +149,7 @@ enum api_error auth_resolve(struct db *db, char *const *envp,
 	if (h != NULL) {
 		tok = bearer(h, &len);
 		if (tok == NULL)
-			return refuse(r, "the Authorization header must be "
+			return auth_refuse(r, "the Authorization header must be "
 			    "\"Bearer <token>\"");
 	} else if ((h = param(envp, "HTTP_COOKIE")) != NULL &&
 	    (tok = cookie(h, &len)) != NULL) {
@@ -124,13 +158,12 @@ enum api_error auth_resolve(struct db *db, char *const *envp,
 		return API_OK;
 	}
 	if (!token_parse(tok, len, &th))
-		return refuse(r, "the session token is malformed");
+		return auth_refuse(r, "the session token is malformed");
 	if (c->cookie && method && strcmp(method, "POST") == 0 &&
-	    !json_type(param(envp, "CONTENT_TYPE")))
+	    !is_json_type(param(envp, "CONTENT_TYPE")))
 		return reply_fail(r, API_FORBIDDEN, "a request authenticated "
 		    "by cookie must have Content-Type: application/json");
 	token_hex(th.id, id);
-	snprintf(idle, sizeof idle, "%d", auth_config.idle_seconds);
 	res = db_query(db, &auth_session, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
@@ -143,7 +176,7 @@ enum api_error auth_resolve(struct db *db, char *const *envp,
 	PQclear(res);
 	if (!found) {
 		c->cookie = false;
-		return refuse(r, "the session is unknown, has expired or has "
+		return auth_refuse(r, "the session is unknown, has expired or has "
 		    "ended; log in again");
 	}
 	return API_OK;

@@ -29,6 +29,15 @@ struct auth_config {
 };
 extern struct auth_config auth_config;
 
+/* auth_config's numbers as the text parameters statements take them in,
+ * made once by auth_config_done() when the configuration is complete, not
+ * on every request. */
+struct auth_texts {
+	char idle[12], lifetime[12], failure_window[12], presence[12];
+};
+extern struct auth_texts auth_texts;
+void auth_config_done(void);
+
 #define AUTH_IDLE_DEFAULT (7 * 24 * 3600)
 #define AUTH_LIFETIME_DEFAULT (30 * 24 * 3600)
 #define AUTH_FAILURES_DEFAULT 100
@@ -51,6 +60,14 @@ struct caller {
  * its user seen) at most once a minute, not on every request. */
 enum api_error auth_resolve(struct db *db, char *const *envp,
     const char *method, struct caller *c, struct reply *r);
+
+/* The 401 of a bad session or password: message why, WWW-Authenticate:
+ * Bearer. */
+enum api_error auth_refuse(struct reply *r, const char *why);
+
+/* Records a failed login (or wrong current password) of user, for the
+ * limit of auth/login. */
+enum api_error auth_failed(struct db *db, int64_t user, struct reply *r);
 
 /* Set-Cookie for a new session's token, or (token NULL) ending it in the
  * browser. Secure when the request came over TLS. False when the header

@@ -11,7 +11,11 @@ static enum api_error empty_or_missing(struct db *db, struct reply *r,
 	int n;
 
 	if (l->owner_q == NULL) {
-		*empty = true;
+		if (empty != NULL) {
+			*empty = true;
+			return API_OK;
+		}
+		buf_puts(&r->body, "[]\n");
 		return API_OK;
 	}
 	res = db_query(db, l->owner_q, l->params, &err);

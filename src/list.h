@@ -56,7 +56,8 @@ struct list {
 
 /* Answers l into r: API_OK with the array written (streamed: the response
  * started, its rest pending), or the error. With no owner_q and no row,
- * nothing is written and *empty is set (empty may be NULL otherwise). When
+ * the answer is [] when empty is NULL; otherwise nothing is written and
+ * *empty is set, for the caller to decide. When
  * the client goes away during a stream, the statement is cancelled at once
  * and the answer is API_OK: there is no one left to answer. */
 enum api_error list_reply(struct db *db, struct reply *r,

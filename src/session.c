@@ -28,8 +28,6 @@ void session_new(struct session_new *s)
 	token_new(s->token, &h);
 	token_hex(h.id, s->id);
 	token_hex(h.check, s->check);
-	snprintf(s->lifetime, sizeof s->lifetime, "%d",
-	    auth_config.lifetime_seconds);
 	sodium_memzero(&h, sizeof h);
 }
 

@@ -33,7 +33,6 @@ struct session_new {
 	char token[TOKEN_CHARS + 1];	/* for the client, never stored */
 	char id[TOKEN_HEX + 1];		/* bytea literals of its hash */
 	char check[TOKEN_HEX + 1];
-	char lifetime[16];		/* seconds, auth_config's */
 };
 
 /* Sessions are inserted with these columns, from the parameters named. */

@@ -1,9 +1,8 @@
 #include "config.h"
 
-#include <stdio.h>
-
 #include "db.h"
 #include "decode.h"
+#include "id.h"
 #include "reply.h"
 #include "session_end.h"
 
@@ -20,13 +19,12 @@ bool session_end_decode(const json_t *root, void *out, struct decode_ctx *d)
 enum api_error session_end(struct db *db, const struct query *q,
     const struct session_end_req *in, bool by_user, struct reply *r)
 {
-	char id[24];
+	char id[21];
 	const char *params[1] = {id};
 	enum api_error err;
 	PGresult *res;
 
-	snprintf(id, sizeof id, "%lld", (long long)(by_user ?
-	    in->caller.user : in->caller.session));
+	id_format(by_user ? in->caller.user : in->caller.session, id);
 	res = db_query(db, q, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);

@@ -217,6 +217,7 @@ int worker_run(const struct worker_config *cfg)
 	}
 	memset(w, 0, sizeof *w);
 	w->cfg = cfg;
+	auth_config_done();
 	if (!password_init()) {
 		log_error("worker: libsodium could not be initialised");
 		free(w);

@@ -11,11 +11,11 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "auth.h"
 #include "db.h"
 #include "decode.h"
+#include "id.h"
 #include "password.h"
 #include "pgbin.h"
 #include "reply.h"
@@ -49,9 +49,6 @@ static const struct query auth_login_session = {"auth_login_session",
     "  AND at <= now() - make_interval(secs => $6::int))"
     " SELECT expires_at FROM s", 6};
 
-static const struct query auth_login_failed = {"auth_login_failed",
-    "INSERT INTO login_failures (user_id) VALUES ($1)", 1};
-
 static bool auth_login_decode(const json_t *root, void *out,
     struct decode_ctx *d)
 {
@@ -61,32 +58,25 @@ static bool auth_login_decode(const json_t *root, void *out,
 	return decode_credentials(root, &req->c, d);
 }
 
-static enum api_error refuse(struct reply *r)
-{
-	reply_header(r, "WWW-Authenticate", "Bearer");
-	return reply_fail(r, API_UNAUTHORIZED, "unknown user or wrong "
-	    "password");
-}
-
 static enum api_error start(struct db *db, const struct auth_login_req *in,
-    const char *id, const char *hash, struct reply *r)
+    int64_t user, const char *hash, struct reply *r)
 {
-	char rehashed[PASSWORD_HASH_MAX], window[16];
+	char id[21], rehashed[PASSWORD_HASH_MAX];
 	struct session_new s;
-	const char *params[6] = {id, s.id, s.check, s.lifetime, NULL, window};
+	const char *params[6] = {id, s.id, s.check, auth_texts.lifetime, NULL,
+	    auth_texts.failure_window};
 	enum api_error err;
 	PGresult *res;
 
+	id_format(user, id);
 	if (password_needs_rehash(hash) &&
 	    password_hash(in->c.password, in->c.password_len, rehashed))
 		params[4] = rehashed;
 	session_new(&s);
-	snprintf(window, sizeof window, "%d",
-	    auth_config.failure_window_seconds);
 	res = db_query(db, &auth_login_session, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
-	err = session_reply(r, in->envp, 200, strtoll(id, NULL, 10),
+	err = session_reply(r, in->envp, 200, user,
 	    pgbin_int8(PQgetvalue(res, 0, 0)), &s);
 	PQclear(res);
 	return err;
@@ -96,22 +86,20 @@ static enum api_error auth_login(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct auth_login_req *in = arg;
-	char id[24], hash[PASSWORD_HASH_MAX], wait[16], window[16];
-	const char *params[2] = {in->c.username, window};
+	char hash[PASSWORD_HASH_MAX], wait[16];
+	const char *params[2] = {in->c.username, auth_texts.failure_window};
 	const char *hashp = NULL;
 	enum api_error err;
 	PGresult *res;
-	bool found, ok;
+	int64_t user = 0;
+	bool found;
 
-	snprintf(window, sizeof window, "%d",
-	    auth_config.failure_window_seconds);
 	res = db_query(db, &auth_login_user, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
 	found = PQntuples(res) == 1;
 	if (found) {
-		snprintf(id, sizeof id, "%lld",
-		    (long long)pgbin_int8(PQgetvalue(res, 0, 0)));
+		user = pgbin_int8(PQgetvalue(res, 0, 0));
 		if (pgbin_int4(PQgetvalue(res, 0, 2)) >=
 		    auth_config.failures_max) {
 			int32_t s = pgbin_int4(PQgetvalue(res, 0, 3));
@@ -130,18 +118,11 @@ static enum api_error auth_login(struct db *db, const void *arg,
 		}
 	}
 	PQclear(res);
-	ok = password_verify(hashp, in->c.password, in->c.password_len);
-	if (ok)
-		return start(db, in, id, hash, r);
-	if (found) {
-		const char *fp[1] = {id};
-
-		res = db_query(db, &auth_login_failed, fp, &err);
-		if (res == NULL)
-			return reply_db_error(r, err);
-		PQclear(res);
-	}
-	return refuse(r);
+	if (password_verify(hashp, in->c.password, in->c.password_len))
+		return start(db, in, user, hash, r);
+	if (found && (err = auth_failed(db, user, r)) != API_OK)
+		return err;
+	return auth_refuse(r, "unknown user or wrong password");
 }
 
 const struct route route_auth_login = {
@@ -149,5 +130,5 @@ const struct route route_auth_login = {
 	.req_size = sizeof(struct auth_login_req),
 	.decode = auth_login_decode, .handle = auth_login,
 	.queries = (const struct query *const[]){&auth_login_user,
-	    &auth_login_session, &auth_login_failed, NULL},
+	    &auth_login_session, NULL},
 };

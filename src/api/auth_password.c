@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "db.h"
 #include "decode.h"
+#include "id.h"
 #include "password.h"
 #include "reply.h"
 #include "route.h"
@@ -29,9 +30,6 @@ static const struct query auth_password_set = {"auth_password_set",
     "WITH pw AS (UPDATE users SET password_hash = $2 WHERE id = $1)"
     " DELETE FROM sessions WHERE user_id = $1 AND id <> $3", 3};
 
-static const struct query auth_password_failed = {"auth_password_failed",
-    "INSERT INTO login_failures (user_id) VALUES ($1)", 1};
-
 static bool auth_password_decode(const json_t *root, void *out,
     struct decode_ctx *d)
 {
@@ -51,16 +49,14 @@ static enum api_error auth_password(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct auth_password_req *in = arg;
-	char user[24], session[24], hash[PASSWORD_HASH_MAX];
+	char user[21], session[21], hash[PASSWORD_HASH_MAX];
 	const char *params[3] = {user, hash, session};
 	const char *hashp = NULL;
 	enum api_error err;
 	PGresult *res;
-	bool ok;
 
-	snprintf(user, sizeof user, "%lld", (long long)in->caller.user);
-	snprintf(session, sizeof session, "%lld",
-	    (long long)in->caller.session);
+	id_format(in->caller.user, user);
+	id_format(in->caller.session, session);
 	res = db_query(db, &auth_password_user, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
@@ -70,15 +66,10 @@ static enum api_error auth_password(struct db *db, const void *arg,
 		hashp = hash;
 	}
 	PQclear(res);
-	ok = password_verify(hashp, in->password, in->password_len);
-	if (!ok) {
-		res = db_query(db, &auth_password_failed, params, &err);
-		if (res == NULL)
-			return reply_db_error(r, err);
-		PQclear(res);
-		reply_header(r, "WWW-Authenticate", "Bearer");
-		return reply_fail(r, API_UNAUTHORIZED, "field 'password' is "
-		    "not the current password");
+	if (!password_verify(hashp, in->password, in->password_len)) {
+		err = auth_failed(db, in->caller.user, r);
+		return err != API_OK ? err : auth_refuse(r, "field 'password' "
+		    "is not the current password");
 	}
 	if (!password_hash(in->new_password, in->new_password_len, hash))
 		return reply_fail(r, API_INTERNAL, "the password could not be "
@@ -97,5 +88,5 @@ const struct route route_auth_password = {
 	.body = BODY_JSON, .req_size = sizeof(struct auth_password_req),
 	.decode = auth_password_decode, .handle = auth_password,
 	.queries = (const struct query *const[]){&auth_password_user,
-	    &auth_password_set, &auth_password_failed, NULL},
+	    &auth_password_set, NULL},
 };

@@ -5,11 +5,10 @@
  * sooner when the session is not used. */
 #include "config.h"
 
-#include <stdio.h>
-
 #include "auth.h"
 #include "db.h"
 #include "decode.h"
+#include "id.h"
 #include "json_out.h"
 #include "list.h"
 #include "pgbin.h"
@@ -64,21 +63,14 @@ static enum api_error auth_sessions(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct auth_sessions_req *in = arg;
-	char user[24], session[24], idle[16];
-	const char *params[3] = {user, session, idle};
+	char user[21], session[21];
+	const char *params[3] = {user, session, auth_texts.idle};
 	const struct list l = {.q = &auth_sessions_list, .params = params,
 	    .put = put_sessions};
-	bool empty;
-	enum api_error e;
 
-	snprintf(user, sizeof user, "%lld", (long long)in->caller.user);
-	snprintf(session, sizeof session, "%lld",
-	    (long long)in->caller.session);
-	snprintf(idle, sizeof idle, "%d", auth_config.idle_seconds);
-	e = list_reply(db, r, &l, &empty);
-	if (e == API_OK && empty)	/* it ended meanwhile */
-		buf_puts(&r->body, "[]\n");
-	return e;
+	id_format(in->caller.user, user);
+	id_format(in->caller.session, session);
+	return list_reply(db, r, &l, NULL);
 }
 
 const struct route route_auth_sessions = {

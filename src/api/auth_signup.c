@@ -3,6 +3,7 @@
  * taken. The user and their first session are one statement. */
 #include "config.h"
 
+#include "auth.h"
 #include "db.h"
 #include "decode.h"
 #include "password.h"
@@ -44,7 +45,7 @@ static enum api_error auth_signup(struct db *db, const void *arg,
 	char hash[PASSWORD_HASH_MAX];
 	struct session_new s;
 	const char *params[6] = {in->c.username, hash, in->email, s.id,
-	    s.check, s.lifetime};
+	    s.check, auth_texts.lifetime};
 	enum api_error err;
 	PGresult *res;
 

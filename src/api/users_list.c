@@ -77,21 +77,16 @@ static enum api_error users_list(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct users_list_req *in = arg;
-	char user[21], after[21], presence[16], limit[12];
-	const char *params[5] = {user, after, in->status, presence, limit};
+	char user[21], after[21], limit[12];
+	const char *params[5] = {user, after, in->status, auth_texts.presence,
+	    limit};
 	const struct list l = {.q = &users_list_page, .params = params,
 	    .put = put_users};
-	enum api_error e;
-	bool empty;
 
 	id_format(in->caller.user, user);
 	id_format(in->after, after);
-	snprintf(presence, sizeof presence, "%d", auth_config.presence_seconds);
 	snprintf(limit, sizeof limit, "%d", in->limit);
-	e = list_reply(db, r, &l, &empty);
-	if (e == API_OK && empty)
-		buf_puts(&r->body, "[]\n");
-	return e;
+	return list_reply(db, r, &l, NULL);
 }
 
 const struct route route_users_list = {

@@ -2,11 +2,10 @@
  * when none was given), which only its owner sees. */
 #include "config.h"
 
-#include <stdio.h>
-
 #include "auth.h"
 #include "db.h"
 #include "decode.h"
+#include "id.h"
 #include "json_out.h"
 #include "reply.h"
 #include "route.h"
@@ -35,13 +34,12 @@ static enum api_error users_me(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct users_me_req *in = arg;
-	char user[24], presence[16];
-	const char *params[2] = {user, presence};
+	char user[21];
+	const char *params[2] = {user, auth_texts.presence};
 	enum api_error err;
 	PGresult *res;
 
-	snprintf(user, sizeof user, "%lld", (long long)in->caller.user);
-	snprintf(presence, sizeof presence, "%d", auth_config.presence_seconds);
+	id_format(in->caller.user, user);
 	res = db_query(db, &users_me_get, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);

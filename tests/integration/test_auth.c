@@ -735,6 +735,84 @@ static void test_users_list(void **state)
 	http_reply_free(&r);
 }
 
+/* A session ends at its absolute expiry and after --session-idle without
+ * use: moved there in the database, the next request is refused. */
+static void test_session_expiry(void **state)
+{
+	struct account a, b;
+	struct http_reply r;
+	char sql[256];
+
+	(void)state;
+	must_account("expiry", &a);
+	login(a.name, PASSWORD, &r);
+	check_session(&r, 200, &b, "login");
+	http_reply_free(&r);
+	post_as(a.token, "/users/me", "{}", &r);
+	check_status(&r, 200, "a live session");
+	http_reply_free(&r);
+
+	snprintf(sql, sizeof(sql), "UPDATE sessions SET expires_at = now() - "
+		 "interval '1 second' WHERE id = (SELECT min(id) FROM sessions "
+		 "WHERE user_id = %s)", a.id);
+	assert_int_equal(stack_psql(&the_stack, "chatd", sql), 0);
+	check_refused_raw(a.token, "/users/me");
+
+	/* Idle for eight days (the default idle limit is seven). */
+	snprintf(sql, sizeof(sql), "UPDATE sessions SET last_used_at = now() - "
+		 "interval '8 days' WHERE id = (SELECT max(id) FROM sessions "
+		 "WHERE user_id = %s)", a.id);
+	assert_int_equal(stack_psql(&the_stack, "chatd", sql), 0);
+	check_refused_raw(b.token, "/users/me");
+}
+
+/* The stack restarted with "--auth required" and a cheaper hash: section
+ * 1's endpoints need a session, /health does not; a login rehashes a
+ * password made at the old cost. Restarted as it was afterwards. */
+static void test_required_mode_and_rehash(void **state)
+{
+	char args[256], sql[160], *hash;
+	struct account a, b;
+	struct http_reply r;
+
+	(void)state;
+	must_account("required", &a);
+	snprintf(args, sizeof(args), "--login-failures %d --login-window %d "
+		 "--auth required --pwhash-mem 19", FAILURES_MAX,
+		 FAILURE_WINDOW_S);
+	setenv("CHATD_SERVE_ARGS", args, 1);
+	assert_int_equal(stack_restart(&the_stack), 0);
+
+	http_post("/users/add", "{\"username\":\"req_x\"}", 20, NULL, &r);
+	check_error(&r, 401, "unauthorized", "users/add without a session");
+	http_reply_free(&r);
+	http_post("/chats/get", "{\"user\":\"1\"}", 12, NULL, &r);
+	check_error(&r, 401, "unauthorized", "chats/get without a session");
+	http_reply_free(&r);
+	http_request("GET", "/health", NULL, 0, NULL, &r);
+	check_status(&r, 200, "health needs no session");
+	http_reply_free(&r);
+
+	login(a.name, PASSWORD, &r);
+	check_session(&r, 200, &b, "login after the restart");
+	http_reply_free(&r);
+	post_as(b.token, "/chats/get", "{}", &r);
+	check_status(&r, 200, "chats/get with a session");
+	http_reply_free(&r);
+	snprintf(sql, sizeof(sql), "SELECT password_hash FROM users WHERE id = "
+		 "%s", a.id);
+	hash = stack_psql_output(&the_stack, sql);
+	assert_non_null(hash);
+	if (strstr(hash, "$m=19456,t=2,") == NULL)
+		fail_msg_at("the login did not rehash at 19 MiB: %s", hash);
+	free(hash);
+
+	snprintf(args, sizeof(args), "--login-failures %d --login-window %d",
+		 FAILURES_MAX, FAILURE_WINDOW_S);
+	setenv("CHATD_SERVE_ARGS", args, 1);
+	assert_int_equal(stack_restart(&the_stack), 0);
+}
+
 /* After all of the above (runs last): no token is in any log of the
  * stack: chatd's, nginx's access and error logs, PostgreSQL's. */
 static void test_tokens_not_logged(void **state)
@@ -779,6 +857,8 @@ int main(void)
 		cmocka_unit_test(test_auth_pool),
 		cmocka_unit_test(test_users_me),
 		cmocka_unit_test(test_users_list),
+		cmocka_unit_test(test_session_expiry),
+		cmocka_unit_test(test_required_mode_and_rehash),
 		cmocka_unit_test(test_tokens_not_logged),
 	};
 	char args[128];
