@@ -26,6 +26,8 @@ struct auth_config {
 	int failures_max;	/* failed logins of an account per window */
 	int failure_window_seconds;	/* an hour */
 	int presence_seconds;	/* "online": seen this recently */
+	bool broadcast_anyone;	/* messages/broadcast: anyone, not only
+				   administrators */
 };
 extern struct auth_config auth_config;
 

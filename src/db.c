@@ -8,7 +8,9 @@
 #include "buf.h"
 #include "clock.h"
 #include "db.h"
+#include "direct.h"
 #include "log.h"
+#include "membership.h"
 #include "migrate.h"
 #include "route.h"
 
@@ -110,7 +112,8 @@ static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 	for (i = 0; i < route_count; i++)
 		if (!prepare(conn, route_table[i]->queries))
 			return false;
-	return prepare(conn, auth_queries);
+	return prepare(conn, auth_queries) && prepare(conn, direct_queries) &&
+	    prepare(conn, membership_queries);
 }
 
 /* PostgreSQL's notices and warnings ("terminating connection due to
@@ -213,6 +216,19 @@ PGresult *db_query(struct db *db, const struct query *q,
 	*err = classify(db, res, q);
 	PQclear(res);
 	return NULL;
+}
+
+bool db_word(struct db *db, const struct query *q, const char *const *params,
+    char *word, size_t size, enum api_error *err)
+{
+	PGresult *res = db_query(db, q, params, err);
+
+	if (res == NULL)
+		return false;
+	snprintf(word, size, "%s", PQntuples(res) == 1 && PQnfields(res) > 0 ?
+	    PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+	return true;
 }
 
 bool db_stream_begin(struct db *db, const struct query *q,

@@ -39,6 +39,12 @@ bool db_ready(struct db *db);
 PGresult *db_query(struct db *db, const struct query *q,
     const char *const *params, enum api_error *err);
 
+/* Runs q, a call of a function whose outcome is a word (its first column,
+ * sql/), and copies the word of its one row into word (size bytes, cut
+ * short if longer). False with *err set as db_query() does. */
+bool db_word(struct db *db, const struct query *q, const char *const *params,
+    char *word, size_t size, enum api_error *err);
+
 /* Streaming: sends query q and returns its rows one PGresult at a time.
  * db_stream_begin() is false with *err set when the query could not be
  * sent. db_stream_next() returns the next single-row result (the caller

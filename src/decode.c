@@ -309,3 +309,13 @@ bool decode_idempotency_key(const char *value, struct decode_ctx *d)
 			    "be printable ASCII");
 	return true;
 }
+
+bool decode_message(const json_t *root, const char **text, const char **key,
+    struct decode_ctx *d)
+{
+	*text = decode_text(root, "text", decode_limits.text_max, d);
+	if (*text == NULL)
+		return false;
+	*key = decode_header(d, "HTTP_IDEMPOTENCY_KEY");
+	return *key == NULL || decode_idempotency_key(*key, d);
+}

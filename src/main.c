@@ -72,6 +72,8 @@ static const char usage[] =
 "  --login-failures N  failed logins of an account within the window\n"
 "                      before 429 (default 100)\n"
 "  --login-window SECONDS  that window (default 3600)\n"
+"  --broadcast admins|anyone  who may send messages/broadcast (default\n"
+"                      admins: users granted by `chatd admin grant`)\n"
 "  --presence-window SECONDS  a user seen this recently is online\n"
 "                      (default 300)\n"
 "  --pwhash-ops N, --pwhash-mem MIB  Argon2id cost of new password hashes\n"
@@ -88,9 +90,8 @@ enum {
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_USER, OPT_SOCKET_GROUP,
 	OPT_STATEMENT_TIMEOUT, OPT_AUTH, OPT_SESSION_IDLE,
 	OPT_SESSION_LIFETIME, OPT_LOGIN_FAILURES, OPT_LOGIN_WINDOW,
-	OPT_PWHASH_OPS,
-	OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN, OPT_PRESENCE,
-	OPT_AUTH_NICE
+	OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN,
+	OPT_PRESENCE, OPT_BROADCAST, OPT_AUTH_NICE
 };
 
 static const struct option longopts[] = {
@@ -115,6 +116,7 @@ static const struct option longopts[] = {
 	{"login-failures", required_argument, NULL, OPT_LOGIN_FAILURES},
 	{"login-window", required_argument, NULL, OPT_LOGIN_WINDOW},
 	{"presence-window", required_argument, NULL, OPT_PRESENCE},
+	{"broadcast", required_argument, NULL, OPT_BROADCAST},
 	{"pwhash-ops", required_argument, NULL, OPT_PWHASH_OPS},
 	{"pwhash-mem", required_argument, NULL, OPT_PWHASH_MEM},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
@@ -212,6 +214,17 @@ static void parse(int argc, char **argv, struct options *o)
 		case OPT_LOGIN_WINDOW:
 			auth_config.failure_window_seconds = (int)number(
 			    "login-window", optarg, 10, 1, 366L * 24 * 3600);
+			break;
+		case OPT_BROADCAST:
+			if (strcmp(optarg, "admins") == 0)
+				auth_config.broadcast_anyone = false;
+			else if (strcmp(optarg, "anyone") == 0)
+				auth_config.broadcast_anyone = true;
+			else {
+				fprintf(stderr, "chatd: bad value for --broadcast: "
+				    "'%s' (admins or anyone)\n", optarg);
+				exit(2);
+			}
 			break;
 		case OPT_PRESENCE:
 			auth_config.presence_seconds = (int)number(

@@ -100,12 +100,17 @@ enum api_error reply_fail(struct reply *r, enum api_error e,
 	return e;
 }
 
-void reply_created(struct reply *r, int64_t id)
+void reply_id(struct reply *r, int status, int64_t id)
 {
 	buf_puts(&r->body, "{\"id\":");
 	json_out_id(&r->body, id);
 	buf_puts(&r->body, "}\n");
-	r->status = 201;
+	r->status = status;
+}
+
+void reply_created(struct reply *r, int64_t id)
+{
+	reply_id(r, 201, id);
 }
 
 void reply_no_content(struct reply *r)

@@ -48,6 +48,8 @@ enum api_error reply_fail(struct reply *r, enum api_error e,
 
 /* The success of a create endpoint: 201 {"id": "<id>"}. */
 void reply_created(struct reply *r, int64_t id);
+/* The same body with another status: 200 for "it existed already". */
+void reply_id(struct reply *r, int status, int64_t id);
 
 /* A success without a body: 204 No Content. */
 void reply_no_content(struct reply *r);

@@ -1,9 +1,20 @@
-/* POST /chats/add {"name", "users"} -> 201 {"id"}; 404 naming an unknown
- * user (nothing is created); 409 when the name is taken. */
+/* POST /chats/add {"name", "users", ["type"]} -> 201 {"id"}; 404 naming an
+ * unknown user (nothing is created); 409 when the name is taken.
+ *
+ * "type" is "group" (the default) or "private" (API.md 2.3). A group chat
+ * made with a session is owned by the caller, who is one of its members;
+ * without a session it has no owner and its membership is fixed. A private
+ * chat needs a session and "users" naming exactly one other user (the
+ * caller may be named too); when the pair has one already, its id is
+ * answered with 200. A private chat's name is a label, not unique. */
 #include "config.h"
 
+#include <string.h>
+
+#include "auth.h"
 #include "db.h"
 #include "decode.h"
+#include "direct.h"
 #include "id.h"
 #include "pgbin.h"
 #include "reply.h"
@@ -14,30 +25,81 @@ struct chats_add_req {
 	const char *users;	/* the ids as an array literal "{1,2}", in the
 				   request's scratch space (decode_ids) */
 	size_t nusers;
+	bool private;
+	int64_t caller;		/* 0 without a session */
+	int64_t other;		/* private: the other user */
 };
 
-/* sql/002_functions.sql: new_chat, or missing_user, or neither (taken). */
+/* sql/006_membership.sql: new_chat, or missing_user, or neither (taken). */
 static const struct query chats_add_insert = {"chats_add",
-    "SELECT new_chat, missing_user FROM chatd_chat_add($1, $2)", 2};
+    "SELECT new_chat, missing_user FROM chatd_chat_add($1, $2, $3)", 3};
+
+/* The one user of a private chat's "users" who is not the caller, or 0
+ * (with a message) when there is not exactly one. The array was checked
+ * by decode_ids. */
+static bool private_other(const json_t *root, struct chats_add_req *req,
+    struct decode_ctx *d)
+{
+	const json_t *v;
+	size_t i;
+	int64_t id;
+
+	req->other = 0;
+	json_array_foreach(json_object_get(root, "users"), i, v) {
+		if (!id_from_json(v, &id) || id == req->caller ||
+		    id == req->other)
+			continue;
+		if (req->other != 0)
+			req->other = -1;
+		else
+			req->other = id;
+	}
+	if (req->other <= 0)
+		return decode_fail(d, "field 'users' of a private chat must "
+		    "name exactly one user besides the caller");
+	return true;
+}
 
 static bool chats_add_decode(const json_t *root, void *out,
     struct decode_ctx *d)
 {
 	struct chats_add_req *req = out;
+	const char *type = NULL;
 
+	req->caller = d->caller->user;
 	req->name = decode_text(root, "name", decode_limits.chat_name_max, d);
-	return req->name != NULL &&
-	    decode_ids(root, "users", &req->users, &req->nusers, d);
+	if (req->name == NULL ||
+	    !decode_ids(root, "users", &req->users, &req->nusers, d) ||
+	    !decode_opt_text(root, "type", 16, &type, d))
+		return false;
+	if (type == NULL || strcmp(type, "group") == 0)
+		req->private = false;
+	else if (strcmp(type, "private") == 0)
+		req->private = true;
+	else
+		return decode_fail(d, "field 'type' must be \"group\" or "
+		    "\"private\"");
+	return !req->private || req->caller == 0 ||
+	    private_other(root, req, d);
 }
 
 static enum api_error chats_add(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct chats_add_req *in = arg;
-	const char *params[2] = {in->name, in->users};
+	char owner[21];
+	const char *params[3] = {in->name, in->users, NULL};
 	enum api_error err;
 	PGresult *res;
 
+	if (in->private && in->caller == 0)
+		return auth_refuse(r, "a private chat needs a session");
+	if (in->private)
+		return direct_open(db, in->caller, in->other, in->name, r);
+	if (in->caller != 0) {
+		id_format(in->caller, owner);
+		params[2] = owner;
+	}
 	res = db_query(db, &chats_add_insert, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);

@@ -1,6 +1,9 @@
 /* POST /chats/get {"user"} -> 200 [chat...], the user's chats by latest
  * message, newest first; 404 for an unknown user. With a session, user
- * may be left out (the caller) and must be the caller (403 otherwise).
+ * may be left out (the caller) and must be the caller (403 otherwise),
+ * and each chat has the caller's "last_read" and "unread" (API.md 2.3):
+ * the messages after the read marker that others wrote, counted when
+ * asked (never a stored counter, so always exact).
  *
  * Memory stays flat however many chats the user is in: a list of up to
  * CHATS_WHOLE_MAX chats is fetched in one result (one round trip, the
@@ -26,16 +29,22 @@
 struct chats_get_req {
 	int64_t user;
 	bool other;	/* a session reading another user's list */
+	bool unread;	/* a session reading its own: with read markers */
 };
 
 /* Newest latest message first; chats without messages after all others,
  * newest chat first; ties by id, higher first. Each of the user's chats is
  * fetched by its primary key (the OFFSET 0 keeps the planner from turning
  * that into a hash join over every chat, which it prefers for a user in
- * thousands of chats: 52 ms instead of 24 with 140,000 chats). Columns:
- * id, name, created_at, last_message_at, members int8[]. */
+ * thousands of chats: 52 ms instead of 24 with 140,000 chats). $1 the
+ * user, $2 whether to count unread messages (a CASE runs its subquery
+ * only when taken). Columns: id, name, created_at, last_message_at,
+ * members int8[], type, owner_id, last_read, unread. */
 #define CHATS_OF_USER \
-    "SELECT c.id, c.name, c.created_at, c.last_message_at, c.members" \
+    "SELECT c.id, c.name, c.created_at, c.last_message_at, c.members," \
+    "  c.type, c.owner_id, m.last_read, CASE WHEN $2::boolean THEN" \
+    "  (SELECT count(*) FROM messages x WHERE x.chat_id = m.chat_id" \
+    "   AND x.id > coalesce(m.last_read, 0) AND x.author_id <> $1) END" \
     " FROM chat_members m CROSS JOIN LATERAL" \
     "  (SELECT * FROM chats WHERE chats.id = m.chat_id OFFSET 0) c" \
     " WHERE m.user_id = $1"
@@ -49,9 +58,9 @@ struct chats_get_req {
 static const struct query chats_get_few = {"chats_get_few",
     CHATS_OF_USER " AND (SELECT count(*) FROM (SELECT FROM chat_members"
     " WHERE user_id = $1 LIMIT " XSTR(CHATS_WHOLE_MAX) " + 1) n) <= "
-    XSTR(CHATS_WHOLE_MAX) CHATS_ORDER, 1};
+    XSTR(CHATS_WHOLE_MAX) CHATS_ORDER, 2};
 static const struct query chats_get_all = {"chats_get_all",
-    CHATS_OF_USER CHATS_ORDER, 1};
+    CHATS_OF_USER CHATS_ORDER, 2};
 static const struct query chats_get_user = {"chats_get_user",
     "SELECT FROM users WHERE id = $1", 1};
 
@@ -60,19 +69,31 @@ static bool chats_get_decode(const json_t *root, void *out,
 {
 	struct chats_get_req *req = out;
 
-	return decode_acting_user(root, "user", &req->user, &req->other, d);
+	if (!decode_acting_user(root, "user", &req->user, &req->other, d))
+		return false;
+	req->unread = d->caller->user != 0 && !req->other;
+	return true;
 }
 
-/* One row of few or all as a JSON object. False when the members array is
- * malformed. */
+/* An id column that may be NULL. */
+static void put_opt_id(struct buf *b, const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		buf_puts(b, "null");
+	else
+		json_out_id(b, pgbin_int8(PQgetvalue(res, row, col)));
+}
+
+/* One row of few or all as a JSON object; arg points to the request's
+ * unread flag. False when the members array is malformed. */
 static bool put_chat(struct buf *b, const PGresult *res, int row,
     const void *arg)
 {
+	const bool *unread = arg;
 	struct pgbin_array it;
 	int64_t member;
 	bool first = true;
 
-	(void)arg;
 	buf_puts(b, "{\"id\":");
 	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 0)));
 	buf_puts(b, ",\"name\":");
@@ -97,6 +118,20 @@ static bool put_chat(struct buf *b, const PGresult *res, int row,
 		buf_puts(b, "null");
 	else
 		json_out_time(b, pgbin_int8(PQgetvalue(res, row, 3)));
+	buf_puts(b, ",\"type\":");
+	json_out_string(b, PQgetvalue(res, row, 5), (size_t)PQgetlength(res,
+	    row, 5));
+	buf_puts(b, ",\"owner\":");
+	put_opt_id(b, res, row, 6);
+	if (*unread) {
+		char n[21];
+
+		buf_puts(b, ",\"last_read\":");
+		put_opt_id(b, res, row, 7);
+		id_format(pgbin_int8(PQgetvalue(res, row, 8)), n);
+		buf_puts(b, ",\"unread\":");
+		buf_puts(b, n);
+	}
 	buf_putc(b, '}');
 	return true;
 }
@@ -112,9 +147,9 @@ static enum api_error chats_get(struct db *db, const void *arg,
 {
 	const struct chats_get_req *in = arg;
 	char id[21];
-	const char *params[1] = {id};
+	const char *params[2] = {id, in->unread ? "true" : "false"};
 	struct list l = {.q = &chats_get_few, .params = params,
-	    .put = put_chats};
+	    .put = put_chats, .arg = &in->unread};
 	enum api_error err;
 	bool empty;
 

@@ -6,12 +6,10 @@
  * (403 otherwise). */
 #include "config.h"
 
-#include <string.h>
-
 #include "db.h"
 #include "decode.h"
 #include "id.h"
-#include "log.h"
+#include "message_outcome.h"
 #include "pgbin.h"
 #include "reply.h"
 #include "route.h"
@@ -23,7 +21,7 @@ struct messages_add_req {
 	const char *idempotency_key;	/* borrowed; NULL when absent */
 };
 
-/* sql/004_message_outcomes.sql: outcome (a word), message_id. */
+/* sql/006_membership.sql: outcome (a word), message_id. */
 static const struct query messages_add_insert = {"messages_add",
     "SELECT outcome, message_id FROM chatd_message_add($1, $2, $3, $4)", 4};
 
@@ -35,42 +33,7 @@ static bool messages_add_decode(const json_t *root, void *out,
 	if (!decode_id(root, "chat", true, &req->chat, d) ||
 	    !decode_acting_user(root, "author", &req->author, &req->other, d))
 		return false;
-	req->text = decode_text(root, "text", decode_limits.text_max, d);
-	if (req->text == NULL)
-		return false;
-	req->idempotency_key = decode_header(d, "HTTP_IDEMPOTENCY_KEY");
-	return req->idempotency_key == NULL ||
-	    decode_idempotency_key(req->idempotency_key, d);
-}
-
-/* The answer to the function's outcome, whose words are listed in the
- * migration that defines it. */
-static enum api_error messages_add_answer(const PGresult *res,
-    const char *chat, const char *author, struct reply *r)
-{
-	const char *outcome = PQgetvalue(res, 0, 0);
-
-	if (strcmp(outcome, "created") == 0 ||
-	    strcmp(outcome, "replayed") == 0) {
-		reply_created(r, pgbin_int8(PQgetvalue(res, 0, 1)));
-		return API_OK;
-	}
-	if (strcmp(outcome, "no_chat") == 0)
-		return reply_fail(r, API_NOT_FOUND, "chat %s does not exist",
-		    chat);
-	if (strcmp(outcome, "no_author") == 0)
-		return reply_fail(r, API_NOT_FOUND, "user %s does not exist",
-		    author);
-	if (strcmp(outcome, "not_member") == 0)
-		return reply_fail(r, API_FORBIDDEN, "user %s is not a member of "
-		    "chat %s", author, chat);
-	if (strcmp(outcome, "key_reused") == 0)
-		return reply_fail(r, API_IDEMPOTENCY_KEY_REUSED, "this "
-		    "Idempotency-Key was already used by user %s for another "
-		    "message (another chat or text); nothing was stored",
-		    author);
-	log_error("messages/add: unexpected outcome '%s'", outcome);
-	return reply_fail(r, API_INTERNAL, "internal error");
+	return decode_message(root, &req->text, &req->idempotency_key, d);
 }
 
 static enum api_error messages_add(struct db *db, const void *arg,
@@ -90,7 +53,9 @@ static enum api_error messages_add(struct db *db, const void *arg,
 	res = db_query(db, &messages_add_insert, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
-	err = messages_add_answer(res, chat, author, r);
+	err = message_outcome(PQgetvalue(res, 0, 0), chat, author, r);
+	if (err == API_OK)
+		reply_created(r, pgbin_int8(PQgetvalue(res, 0, 1)));
 	PQclear(res);
 	return err;
 }

@@ -13,6 +13,7 @@
 #include "id.h"
 #include "json_out.h"
 #include "list.h"
+#include "membership.h"
 #include "pgbin.h"
 #include "reply.h"
 #include "route.h"
@@ -100,23 +101,16 @@ static enum api_error check_member(struct db *db, const char *chat,
 	const char *params[2] = {chat, user};
 	enum api_error err;
 	PGresult *res;
-	bool member;
+	bool exists, member;
 
 	id_format(caller, user);
 	res = db_query(db, &messages_get_member_q, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return reply_fail(r, API_NOT_FOUND, "chat %s does not exist",
-		    chat);
-	}
-	member = *PQgetvalue(res, 0, 0) != 0;
+	exists = PQntuples(res) == 1;
+	member = exists && *PQgetvalue(res, 0, 0) != 0;
 	PQclear(res);
-	if (!member)
-		return reply_fail(r, API_FORBIDDEN, "the session's user is not "
-		    "a member of chat %s", chat);
-	return API_OK;
+	return member ? API_OK : membership_refuse(r, exists, chat);
 }
 
 static enum api_error messages_get(struct db *db, const void *arg,

@@ -35,11 +35,15 @@
 	"ORDER BY id), '')) FROM users), " \
 	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM chats), " \
 	"(SELECT md5(coalesce(string_agg(id || '=' || name || '=' || " \
-	"coalesce(last_message_at::text, '-'), ',' ORDER BY id), '')) " \
-	"FROM chats), " \
-	"(SELECT md5(coalesce(string_agg(chat_id || ':' || user_id, ',' " \
-	"ORDER BY chat_id, user_id), '')) FROM chat_members), " \
-	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM messages))"
+	"coalesce(last_message_at::text, '-') || '=' || type || '=' || " \
+	"coalesce(owner_id, 0), ',' ORDER BY id), '')) FROM chats), " \
+	"(SELECT md5(coalesce(string_agg(chat_id || ':' || user_id || ':' || " \
+	"coalesce(last_read, 0), ',' ORDER BY chat_id, user_id), '')) " \
+	"FROM chat_members), " \
+	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM messages), " \
+	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM sessions), " \
+	"(SELECT md5(coalesce(string_agg(id || ':' || is_admin || ':' || " \
+	"coalesce(password_hash, '-'), ',' ORDER BY id), '')) FROM users))"
 
 #define MAX_HEADERS 8
 #define MAX_CONTAINS 8

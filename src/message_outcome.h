@@ -1,0 +1,18 @@
+/* The outcomes of chatd_message_add (its words are listed in
+ * sql/004_message_outcomes.sql) as answers: what messages/add and
+ * messages/send share. */
+#ifndef CHATD_MESSAGE_OUTCOME_H
+#define CHATD_MESSAGE_OUTCOME_H
+
+#include "errors.h"
+
+struct reply;
+
+/* API_OK for 'created' and 'replayed' (the caller writes its success);
+ * otherwise the refusal, recorded in r: 404 no chat or author, 403 not a
+ * member, 422 an Idempotency-Key reused, 500 for a word not listed. chat
+ * and author are the request's ids in decimal. */
+enum api_error message_outcome(const char *outcome, const char *chat,
+    const char *author, struct reply *r);
+
+#endif
