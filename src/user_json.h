@@ -10,11 +10,16 @@
 
 #include "buf.h"
 
-/* $presence is the parameter holding the presence window in seconds. */
+/* Whether user u is online: seen (an authenticated request, a signup or
+ * a login) within the presence window, and holding a session that has not
+ * expired (who logged out everywhere is offline at once). $presence is the
+ * parameter holding the window in seconds. */
+#define USER_ONLINE(presence) \
+    "coalesce(u.last_seen_at > now() - make_interval(secs => " \
+    presence "::int) AND EXISTS (SELECT FROM sessions s" \
+    " WHERE s.user_id = u.id AND s.expires_at > now()), false)"
 #define USER_COLUMNS(presence) \
-    "u.id, u.username, u.created_at, u.last_seen_at," \
-    " coalesce(u.last_seen_at > now() - make_interval(secs => " \
-    presence "::int), false)"
+    "u.id, u.username, u.created_at, u.last_seen_at, " USER_ONLINE(presence)
 #define USER_NCOLUMNS 5
 
 /* Appends the object of row's user, without its closing brace when open

@@ -37,14 +37,14 @@ static const struct query auth_login_user = {"auth_login_user",
     "  AND at > clock_timestamp() - make_interval(secs => $2::int)) f"
     " WHERE u.username = $1", 2};
 
-/* A new session for user $1; the password rehashed when $5 is not NULL;
- * failures older than the window ($6 seconds) forgotten. Column:
- * expires_at. */
+/* A new session for user $1, who is seen now; the password rehashed when
+ * $5 is not NULL; failures older than the window ($6 seconds) forgotten.
+ * Column: expires_at. */
 static const struct query auth_login_session = {"auth_login_session",
     "WITH s AS (" SESSION_INSERT("$1", "$2", "$3", "$4")
     "  RETURNING expires_at),"
-    " rehash AS (UPDATE users SET password_hash = $5"
-    "  WHERE id = $1 AND $5::text IS NOT NULL),"
+    " seen AS (UPDATE users SET last_seen_at = now(),"
+    "  password_hash = coalesce($5, password_hash) WHERE id = $1),"
     " old AS (DELETE FROM login_failures WHERE user_id = $1"
     "  AND at <= now() - make_interval(secs => $6::int))"
     " SELECT expires_at FROM s", 6};

@@ -20,10 +20,12 @@ struct auth_signup_req {
 	char *const *envp;
 };
 
-/* Columns: user_id, expires_at; no row when the name is taken. */
+/* The user, seen now, and a session. Columns: user_id, expires_at; no
+ * row when the name is taken. */
 static const struct query auth_signup_insert = {"auth_signup",
-    "WITH u AS (INSERT INTO users (username, password_hash, email)"
-    "  VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING RETURNING id),"
+    "WITH u AS (INSERT INTO users (username, password_hash, email,"
+    "  last_seen_at) VALUES ($1, $2, $3, clock_timestamp())"
+    "  ON CONFLICT (username) DO NOTHING RETURNING id),"
     " s AS (" SESSION_INSERT("u.id", "$4", "$5", "$6") " FROM u"
     "  RETURNING user_id, expires_at)"
     " SELECT user_id, expires_at FROM s", 6};

@@ -30,8 +30,7 @@ struct users_list_req {
 static const struct query users_list_page = {"users_list",
     "SELECT " USER_COLUMNS("$4") " FROM users u"
     " WHERE u.id > $2 AND u.id <> $1 AND ($3 = 'all' OR ($3 = 'active') ="
-    "  coalesce(u.last_seen_at > now() - make_interval(secs => $4::int),"
-    "  false))"
+    "  " USER_ONLINE("$4") ")"
     " ORDER BY u.id LIMIT $5", 5};
 
 static bool users_list_decode(const json_t *root, void *out,
