@@ -167,19 +167,32 @@ $$;
 
 -- messages/send: chatd_direct, then chatd_message_add, in one
 -- transaction. outcome: 'no_user' (p_to does not exist), or one of
--- chatd_message_add's; chat_id is the private chat.
+-- chatd_message_add's; chat_id is the private chat. A refusal changes
+-- nothing: an Idempotency-Key already used for another message
+-- ('key_reused') undoes the chat it opened (the block's subtransaction),
+-- and chat_id is then NULL.
 CREATE FUNCTION chatd_send(p_from bigint, p_to bigint, p_text text,
 	p_key text, OUT outcome text, OUT message_id bigint,
 	OUT chat_id bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
-	SELECT d.chat_id INTO chat_id FROM chatd_direct(p_from, p_to, NULL) d;
-	IF chat_id IS NULL THEN
-		outcome := 'no_user';
-		RETURN;
-	END IF;
-	SELECT a.outcome, a.message_id INTO outcome, message_id
-	  FROM chatd_message_add(chat_id, p_from, p_text, p_key) a;
+	BEGIN
+		SELECT d.chat_id INTO chat_id FROM chatd_direct(p_from, p_to, NULL) d;
+		IF chat_id IS NULL THEN
+			outcome := 'no_user';
+			RETURN;
+		END IF;
+		SELECT a.outcome, a.message_id INTO outcome, message_id
+		  FROM chatd_message_add(chat_id, p_from, p_text, p_key) a;
+		IF outcome NOT IN ('created', 'replayed') THEN
+			RAISE EXCEPTION USING ERRCODE = 'triggered_action_exception',
+			      MESSAGE = outcome;
+		END IF;
+	EXCEPTION WHEN triggered_action_exception THEN
+		outcome := SQLERRM;
+		message_id := NULL;
+		chat_id := NULL;
+	END;
 END
 $$;
 

@@ -23,26 +23,29 @@ struct auth_config auth_config = {
 };
 
 /* The live session of a token's first hash half ($1), idle for less than
- * $2 seconds; marked used, and its user seen, when that was more than a
- * minute ago (so a busy session writes once a minute, not per request).
- * Columns: id, user_id, token_check. */
+ * $2 seconds: a read of one index entry, which is all a request pays.
+ * Columns: id, user_id, token_check, and whether it was last marked used
+ * more than a minute ago. */
 static const struct query auth_session = {"auth_session",
-    "WITH s AS (SELECT id, user_id, token_check, last_used_at"
-    "  FROM sessions WHERE token_id = $1 AND expires_at > now()"
-    "  AND last_used_at > now() - make_interval(secs => $2::int)),"
-    " used AS (UPDATE sessions SET last_used_at = now() FROM s"
-    "  WHERE sessions.id = s.id"
-    "  AND s.last_used_at < now() - interval '1 minute'),"
-    " seen AS (UPDATE users SET last_seen_at = now() FROM s"
-    "  WHERE users.id = s.user_id AND (users.last_seen_at IS NULL"
-    "  OR users.last_seen_at < now() - interval '1 minute'))"
-    " SELECT id, user_id, token_check FROM s", 2};
+    "SELECT id, user_id, token_check,"
+    "  last_used_at < now() - interval '1 minute'"
+    " FROM sessions WHERE token_id = $1 AND expires_at > now()"
+    " AND last_used_at > now() - make_interval(secs => $2::int)", 2};
+
+/* Session $1 is used now, and its user $2 seen: once a minute at most per
+ * session (auth_resolve), so a busy session writes once a minute, not per
+ * request. */
+static const struct query auth_used = {"auth_used",
+    "WITH used AS (UPDATE sessions SET last_used_at = now() WHERE id = $1)"
+    " UPDATE users SET last_seen_at = now() WHERE id = $2"
+    " AND (last_seen_at IS NULL"
+    "  OR last_seen_at < now() - interval '1 minute')", 2};
 
 static const struct query auth_failure = {"auth_failure",
     "INSERT INTO login_failures (user_id) VALUES ($1)", 1};
 
-const struct query *const auth_queries[] = {&auth_session, &auth_failure,
-    NULL};
+const struct query *const auth_queries[] = {&auth_session, &auth_used,
+    &auth_failure, NULL};
 
 struct auth_texts auth_texts;
 
@@ -133,6 +136,24 @@ enum api_error auth_failed(struct db *db, int64_t user, struct reply *r)
 	return API_OK;
 }
 
+/* Records that c's session is used now (auth_used). */
+static enum api_error mark_used(struct db *db, const struct caller *c,
+    struct reply *r)
+{
+	char session[21], user[21];
+	const char *params[2] = {session, user};
+	enum api_error err;
+	PGresult *res;
+
+	id_format(c->session, session);
+	id_format(c->user, user);
+	res = db_query(db, &auth_used, params, &err);
+	if (res == NULL)
+		return reply_db_error(r, err);
+	PQclear(res);
+	return API_OK;
+}
+
 enum api_error auth_resolve(struct db *db, char *const *envp,
     const char *method, struct caller *c, struct reply *r)
 {
@@ -143,7 +164,7 @@ enum api_error auth_resolve(struct db *db, char *const *envp,
 	enum api_error err;
 	PGresult *res;
 	size_t len = 0;
-	bool found;
+	bool found, stale = false;
 
 	memset(c, 0, sizeof *c);
 	if (h != NULL) {
@@ -172,6 +193,7 @@ enum api_error auth_resolve(struct db *db, char *const *envp,
 	if (found) {
 		c->session = pgbin_int8(PQgetvalue(res, 0, 0));
 		c->user = pgbin_int8(PQgetvalue(res, 0, 1));
+		stale = *PQgetvalue(res, 0, 3) != 0;
 	}
 	PQclear(res);
 	if (!found) {
@@ -179,7 +201,7 @@ enum api_error auth_resolve(struct db *db, char *const *envp,
 		return auth_refuse(r, "the session is unknown, has expired or has "
 		    "ended; log in again");
 	}
-	return API_OK;
+	return stale ? mark_used(db, c, r) : API_OK;
 }
 
 bool auth_cookie(struct reply *r, char *const *envp, const char *token)

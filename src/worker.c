@@ -69,8 +69,9 @@ static enum api_error read_body(struct worker *w, FCGX_Request *fr)
 
 /* Everything between accepting a request and sending its reply: the
  * route (404), its method (405), the session its token names (401, 403;
- * auth.h) and whether the route needs one (401), its body and decoder
- * (413, 400), then its handler. *route is the route found, or NULL. */
+ * auth.h; not for a route that never takes one) and whether the route
+ * needs one (401), its body and decoder (413, 400), then its handler.
+ * *route is the route found, or NULL. */
 static enum api_error serve(struct worker *w, FCGX_Request *fr,
     const struct route **route)
 {
@@ -91,7 +92,11 @@ static enum api_error serve(struct worker *w, FCGX_Request *fr,
 	if (rt == NULL)
 		return reply_fail(r, API_NOT_FOUND, "unknown path");
 	e = route_admit_method(rt, method, r);
-	if (e == API_OK)
+	/* Signup, login and health ignore any token: a browser whose
+	 * session ended elsewhere still sends its cookie, and must be able
+	 * to log in again. */
+	memset(&caller, 0, sizeof caller);
+	if (e == API_OK && rt->session != SESSION_NEVER)
 		e = auth_resolve(w->db, fr->envp, method, &caller, r);
 	if (e == API_OK)
 		e = route_admit_session(rt, caller.user != 0, r);

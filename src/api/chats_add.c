@@ -34,27 +34,24 @@ struct chats_add_req {
 static const struct query chats_add_insert = {"chats_add",
     "SELECT new_chat, missing_user FROM chatd_chat_add($1, $2, $3)", 3};
 
-/* The one user of a private chat's "users" who is not the caller, or 0
- * (with a message) when there is not exactly one. The array was checked
- * by decode_ids. */
+/* The one user of a private chat's "users" who is not the caller into
+ * req->other, or false (with a message) when there is not exactly one.
+ * The array was checked by decode_ids. */
 static bool private_other(const json_t *root, struct chats_add_req *req,
     struct decode_ctx *d)
 {
 	const json_t *v;
-	size_t i;
+	size_t i, n = 0;
 	int64_t id;
 
-	req->other = 0;
 	json_array_foreach(json_object_get(root, "users"), i, v) {
 		if (!id_from_json(v, &id) || id == req->caller ||
-		    id == req->other)
+		    (n > 0 && id == req->other))
 			continue;
-		if (req->other != 0)
-			req->other = -1;
-		else
-			req->other = id;
+		req->other = id;
+		n++;
 	}
-	if (req->other <= 0)
+	if (n != 1)
 		return decode_fail(d, "field 'users' of a private chat must "
 		    "name exactly one user besides the caller");
 	return true;

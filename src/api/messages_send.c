@@ -60,7 +60,8 @@ static enum api_error messages_send(struct db *db, const void *arg,
 		return reply_fail(r, API_NOT_FOUND, "user %s does not exist",
 		    to);
 	}
-	id_format(pgbin_int8(PQgetvalue(res, 0, 2)), chat);
+	if (!PQgetisnull(res, 0, 2))	/* NULL after a refusal */
+		id_format(pgbin_int8(PQgetvalue(res, 0, 2)), chat);
 	err = message_outcome(PQgetvalue(res, 0, 0), chat, from, r);
 	if (err == API_OK) {
 		buf_puts(&r->body, "{\"id\":");
