@@ -800,6 +800,30 @@ long http_post(const char *path, const char *body, size_t len,
 	return http_request("POST", path, body, len, extra_header, out);
 }
 
+void print_error_lines(const char *s)
+{
+	while (*s != '\0') {
+		size_t n = strcspn(s, "\n");
+		size_t k = n > 900 ? 900 : n;
+
+		print_error("%.*s\n", (int)k, s);
+		s += k;
+		if (k == n && *s == '\n')
+			s++;
+	}
+}
+
+long http_post_as(const char *token, const char *path, const char *body,
+		  struct http_reply *out)
+{
+	char auth[128];
+
+	if (token == NULL)
+		return http_post(path, body, strlen(body), NULL, out);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	return http_post(path, body, strlen(body), auth, out);
+}
+
 long http_post_json(const char *path, json_t *req, const char *extra_header,
 		    struct http_reply *out)
 {

@@ -114,6 +114,14 @@ long http_request(const char *method, const char *path, const char *body,
 		  size_t len, const char *extra_header, struct http_reply *out);
 long http_post(const char *path, const char *body, size_t len,
 	       const char *extra_header, struct http_reply *out);
+/* cmocka's print_error of s one line at a time (it cuts a message at
+ * 1 KiB), lines longer than 900 bytes split. */
+void print_error_lines(const char *s);
+
+/* POST body to path with "Authorization: Bearer <token>" (token NULL:
+ * none); out is the caller's to free. Returns out->status. Any thread. */
+long http_post_as(const char *token, const char *path, const char *body,
+		  struct http_reply *out);
 /* POST json_dumps(req); steals the reference to `req`. */
 long http_post_json(const char *path, json_t *req, const char *extra_header,
 		    struct http_reply *out);

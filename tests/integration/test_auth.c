@@ -37,18 +37,6 @@ static const char *field(const struct http_reply *r, const char *name)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* A POST with "Authorization: Bearer <token>" (token NULL: none). */
-static long post_as(const char *token, const char *path, const char *body,
-		    struct http_reply *out)
-{
-	char auth[128];
-
-	if (token == NULL)
-		return http_post(path, body, strlen(body), NULL, out);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-	return http_post(path, body, strlen(body), auth, out);
-}
-
 static long signup(const char *name, const char *password,
 		   struct http_reply *out)
 {
@@ -217,7 +205,7 @@ static void test_sessions_logout(void **state)
 	check_session(&r, 200, &second, "login");
 	http_reply_free(&r);
 
-	post_as(a.token, "/auth/sessions", "{}", &r);
+	http_post_as(a.token, "/auth/sessions", "{}", &r);
 	check_status(&r, 200, "auth/sessions");
 	list = r.json;
 	assert_true(json_is_array(list));
@@ -237,11 +225,11 @@ static void test_sessions_logout(void **state)
 						 "current")));
 	http_reply_free(&r);
 
-	post_as(a.token, "/auth/logout", "{}", &r);
+	http_post_as(a.token, "/auth/logout", "{}", &r);
 	check_status(&r, 204, "logout");
 	http_reply_free(&r);
 	check_refused_raw(a.token, "/auth/sessions");
-	post_as(second.token, "/auth/sessions", "{}", &r);
+	http_post_as(second.token, "/auth/sessions", "{}", &r);
 	check_status(&r, 200, "the other session after logout");
 	assert_int_equal(json_array_size(r.json), 1);
 	http_reply_free(&r);
@@ -257,7 +245,7 @@ static void test_logout_all(void **state)
 	login(a.name, PASSWORD, &r);
 	check_session(&r, 200, &b, "login");
 	http_reply_free(&r);
-	post_as(b.token, "/auth/logout_all", "{}", &r);
+	http_post_as(b.token, "/auth/logout_all", "{}", &r);
 	check_status(&r, 204, "logout_all");
 	http_reply_free(&r);
 	check_refused_raw(a.token, "/auth/sessions");
@@ -275,18 +263,18 @@ static void test_password_change(void **state)
 	check_session(&r, 200, &b, "login");
 	http_reply_free(&r);
 
-	post_as(a.token, "/auth/password", "{\"password\":\"wrong one!\","
+	http_post_as(a.token, "/auth/password", "{\"password\":\"wrong one!\","
 		"\"new_password\":\"a new password\"}", &r);
 	check_error(&r, 401, "unauthorized", "password change, wrong password");
 	http_reply_free(&r);
 
-	post_as(a.token, "/auth/password", "{\"password\":\"" PASSWORD "\","
+	http_post_as(a.token, "/auth/password", "{\"password\":\"" PASSWORD "\","
 		"\"new_password\":\"a new password\"}", &r);
 	check_status(&r, 204, "password change");
 	http_reply_free(&r);
 	/* Every other session has ended; this one goes on. */
 	check_refused_raw(b.token, "/auth/sessions");
-	post_as(a.token, "/auth/sessions", "{}", &r);
+	http_post_as(a.token, "/auth/sessions", "{}", &r);
 	check_status(&r, 200, "the changing session");
 	http_reply_free(&r);
 	login(a.name, PASSWORD, &r);
@@ -422,40 +410,40 @@ static void test_acting_as_caller(void **state)
 
 	snprintf(body, sizeof(body), "{\"chat\":\"%s\",\"author\":\"%s\","
 		 "\"text\":\"hi\"}", chat, b.id);
-	post_as(a.token, "/messages/add", body, &r);
+	http_post_as(a.token, "/messages/add", body, &r);
 	check_error(&r, 403, "forbidden", "messages/add as another author");
 	http_reply_free(&r);
 	snprintf(body, sizeof(body), "{\"chat\":\"%s\",\"text\":\"hi\"}",
 		 chat);
-	post_as(a.token, "/messages/add", body, &r);
+	http_post_as(a.token, "/messages/add", body, &r);
 	check_created(&r, NULL, "messages/add without author, by token");
 	http_reply_free(&r);
-	post_as(NULL, "/messages/add", body, &r);
+	http_post_as(NULL, "/messages/add", body, &r);
 	check_error(&r, 400, "bad_request", "messages/add without author");
 	http_reply_free(&r);
 
 	snprintf(body, sizeof(body), "{\"user\":\"%s\"}", b.id);
-	post_as(a.token, "/chats/get", body, &r);
+	http_post_as(a.token, "/chats/get", body, &r);
 	check_error(&r, 403, "forbidden", "chats/get of another user");
 	http_reply_free(&r);
-	post_as(a.token, "/chats/get", "{}", &r);
+	http_post_as(a.token, "/chats/get", "{}", &r);
 	check_status(&r, 200, "chats/get of the caller");
 	assert_int_equal(json_array_size(r.json), 1);
 	http_reply_free(&r);
 
 	snprintf(body, sizeof(body), "{\"chat\":\"%s\"}", other);
-	post_as(a.token, "/messages/get", body, &r);
+	http_post_as(a.token, "/messages/get", body, &r);
 	check_error(&r, 403, "forbidden", "messages/get of another's chat");
 	http_reply_free(&r);
-	post_as(NULL, "/messages/get", body, &r);
+	http_post_as(NULL, "/messages/get", body, &r);
 	check_status(&r, 200, "messages/get without a session (open mode)");
 	http_reply_free(&r);
 	snprintf(body, sizeof(body), "{\"chat\":\"%s\"}", chat);
-	post_as(a.token, "/messages/get", body, &r);
+	http_post_as(a.token, "/messages/get", body, &r);
 	check_status(&r, 200, "messages/get of a member");
 	assert_int_equal(json_array_size(r.json), 1);
 	http_reply_free(&r);
-	post_as(a.token, "/messages/get", "{\"chat\":\"999999999\"}", &r);
+	http_post_as(a.token, "/messages/get", "{\"chat\":\"999999999\"}", &r);
 	check_error(&r, 404, "not_found", "messages/get of no chat");
 	http_reply_free(&r);
 }
@@ -634,7 +622,7 @@ static void test_users_me(void **state)
 	check_session(&r, 201, &a, "signup with email");
 	http_reply_free(&r);
 
-	post_as(a.token, "/users/me", "{}", &r);
+	http_post_as(a.token, "/users/me", "{}", &r);
 	check_status(&r, 200, "users/me");
 	me = r.json;
 	assert_string_equal(json_string_value(json_object_get(me, "id")), a.id);
@@ -680,10 +668,10 @@ static void test_users_list(void **state)
 	must_account("list", &b);
 	uniq_name(name, sizeof(name), "listplain");
 	assert_int_equal(api_user_add(name, plain), 201);
-	post_as(b.token, "/users/me", "{}", &r);	/* b is seen */
+	http_post_as(b.token, "/users/me", "{}", &r);	/* b is seen */
 	http_reply_free(&r);
 
-	post_as(a.token, "/users/list", "{\"limit\":1000}", &r);
+	http_post_as(a.token, "/users/list", "{\"limit\":1000}", &r);
 	check_status(&r, 200, "users/list");
 	assert_false(listed(r.json, a.id));	/* the caller is left out */
 	assert_true(listed(r.json, b.id));
@@ -696,7 +684,7 @@ static void test_users_list(void **state)
 	assert_null(json_object_get(json_array_get(r.json, 0), "email"));
 	http_reply_free(&r);
 
-	post_as(a.token, "/users/list", "{\"status\":\"active\","
+	http_post_as(a.token, "/users/list", "{\"status\":\"active\","
 		"\"limit\":1000}", &r);
 	check_status(&r, 200, "users/list active");
 	assert_true(listed(r.json, b.id));
@@ -706,7 +694,7 @@ static void test_users_list(void **state)
 			json_array_get(r.json, i), "online")));
 	http_reply_free(&r);
 
-	post_as(a.token, "/users/list", "{\"status\":\"inactive\","
+	http_post_as(a.token, "/users/list", "{\"status\":\"inactive\","
 		"\"limit\":1000}", &r);
 	check_status(&r, 200, "users/list inactive");
 	assert_false(listed(r.json, b.id));
@@ -716,21 +704,21 @@ static void test_users_list(void **state)
 	/* Paging: one after the id before b's is b. */
 	snprintf(body, sizeof(body), "{\"after\":\"%lld\",\"limit\":1}",
 		 atoll(b.id) - 1);
-	post_as(a.token, "/users/list", body, &r);
+	http_post_as(a.token, "/users/list", body, &r);
 	check_status(&r, 200, "users/list page");
 	assert_int_equal(json_array_size(r.json), 1);
 	assert_true(listed(r.json, b.id));
 	http_reply_free(&r);
 
-	post_as(a.token, "/users/list", "{\"after\":\"9000000000000\"}", &r);
+	http_post_as(a.token, "/users/list", "{\"after\":\"9000000000000\"}", &r);
 	check_status(&r, 200, "users/list past the end");
 	assert_int_equal(json_array_size(r.json), 0);
 	http_reply_free(&r);
 
-	post_as(a.token, "/users/list", "{\"status\":\"online\"}", &r);
+	http_post_as(a.token, "/users/list", "{\"status\":\"online\"}", &r);
 	check_error(&r, 400, "bad_request", "users/list bad status");
 	http_reply_free(&r);
-	post_as(a.token, "/users/list", "{\"limit\":0}", &r);
+	http_post_as(a.token, "/users/list", "{\"limit\":0}", &r);
 	check_error(&r, 400, "bad_request", "users/list limit 0");
 	http_reply_free(&r);
 }
@@ -748,7 +736,7 @@ static void test_session_expiry(void **state)
 	login(a.name, PASSWORD, &r);
 	check_session(&r, 200, &b, "login");
 	http_reply_free(&r);
-	post_as(a.token, "/users/me", "{}", &r);
+	http_post_as(a.token, "/users/me", "{}", &r);
 	check_status(&r, 200, "a live session");
 	http_reply_free(&r);
 
@@ -796,7 +784,7 @@ static void test_required_mode_and_rehash(void **state)
 	login(a.name, PASSWORD, &r);
 	check_session(&r, 200, &b, "login after the restart");
 	http_reply_free(&r);
-	post_as(b.token, "/chats/get", "{}", &r);
+	http_post_as(b.token, "/chats/get", "{}", &r);
 	check_status(&r, 200, "chats/get with a session");
 	http_reply_free(&r);
 	snprintf(sql, sizeof(sql), "SELECT password_hash FROM users WHERE id = "

@@ -47,6 +47,7 @@
 
 #define MAX_HEADERS 8
 #define MAX_CONTAINS 8
+#define MAX_ITEMS 8
 #define EXCERPT 200
 
 /* A growing byte string; out of memory aborts, as in the harness. */
@@ -119,6 +120,17 @@ static struct {
 	/* An account with a password and a live session: its id, token,
 	 * and a chat of it and USER with one message. */
 	char me[ID_LEN], token[64], mychat[ID_LEN];
+	/* The messages of CHAT and MYCHAT. */
+	char chatmsg[ID_LEN], mymsg[ID_LEN];
+	/* A second account and its session. */
+	char me2[ID_LEN], token2[64];
+	/* A group chat owned by ME with USER and ME2, five messages (USER,
+	 * ME2, ME, USER, ME2 keyed), ME's read marker on the second (ME2's),
+	 * the first one's id; the private chat of ME and USER, with ME's
+	 * keyed message then USER's; the private chat of ME2 and USER. */
+	char mygroup[ID_LEN], mygroupread[ID_LEN], mygroupold[ID_LEN];
+	char mydirect[ID_LEN], mykeyed[ID_LEN], mydirectmsg[ID_LEN];
+	char direct2[ID_LEN];
 } fx;
 
 static struct psql_session db;
@@ -200,6 +212,28 @@ static bool expand(const char *src, size_t n, const struct vars *v,
 			sb_str(out, fx.token);
 		else if (IS("MYCHAT"))
 			sb_str(out, fx.mychat);
+		else if (IS("CHATMSG"))
+			sb_str(out, fx.chatmsg);
+		else if (IS("MYMSG"))
+			sb_str(out, fx.mymsg);
+		else if (IS("ME2"))
+			sb_str(out, fx.me2);
+		else if (IS("TOKEN2"))
+			sb_str(out, fx.token2);
+		else if (IS("MYGROUP"))
+			sb_str(out, fx.mygroup);
+		else if (IS("MYGROUPREAD"))
+			sb_str(out, fx.mygroupread);
+		else if (IS("MYGROUPOLD"))
+			sb_str(out, fx.mygroupold);
+		else if (IS("MYDIRECT"))
+			sb_str(out, fx.mydirect);
+		else if (IS("MYKEYED"))
+			sb_str(out, fx.mykeyed);
+		else if (IS("MYDIRECTMSG"))
+			sb_str(out, fx.mydirectmsg);
+		else if (IS("DIRECT2"))
+			sb_str(out, fx.direct2);
 		else if (IS("UNIQ"))
 			sb_str(out, v->uniq);
 		else if (IS("CRLF"))
@@ -388,6 +422,10 @@ struct expect {
 	json_t *json;			/* "= JSON": the body, exactly (owned) */
 	json_t *subset;			/* "> JSON": fields the body object
 					   has, with these values (owned) */
+	json_t *items[MAX_ITEMS];	/* ">> JSON": the body is an array with
+					   an item that has these fields and
+					   values (owned) */
+	int nitems;
 };
 
 static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
@@ -436,6 +474,19 @@ static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
 				snprintf(err, errsz, "expected: bad JSON '%s'",
 					 line);
 				ok = false;
+			}
+		} else if (line[0] == '>' && line[1] == '>' &&
+			   line[2] == ' ') {
+			json_t *it = json_loads(line + 3,
+						JSON_REJECT_DUPLICATES, NULL);
+
+			if (!json_is_object(it) || e->nitems == MAX_ITEMS) {
+				snprintf(err, errsz, "expected: bad or too many "
+					 "'>>' '%s'", line);
+				json_decref(it);
+				ok = false;
+			} else {
+				e->items[e->nitems++] = it;
 			}
 		} else if (line[0] == '>' && line[1] == ' ') {
 			json_decref(e->subset);
@@ -626,6 +677,11 @@ static void check_response(const struct expect *e, const struct http_reply *r,
 	}
 	if (is_head || r->status == 0)
 		return;
+	if (e->status == 204 && e->code[0] == '\0') {
+		if (r->body_len != 0)
+			sb_str(p, "\n  a 204 must have no body");
+		return;
+	}
 	if (!is_json_content_type(r->content_type))
 		sb_printf(p, "\n  Content-Type is '%s', expected "
 			  "application/json", r->content_type);
@@ -644,13 +700,16 @@ static void check_response(const struct expect *e, const struct http_reply *r,
 			if (!contains_ci(msg, e->contains[i]))
 				sb_printf(p, "\n  \"message\" does not mention "
 					  "'%s'", e->contains[i]);
-	} else if (e->status == 201) {
+		return;
+	}
+	if (e->status == 201) {
 		const char *id = json_string_value(json_object_get(r->json,
 								   "id"));
 
 		if (!json_is_object(r->json) || !is_canonical_id(id))
 			sb_str(p, "\n  expected a body {\"id\": \"<id>\"}");
-	} else if (e->json != NULL) {
+	}
+	if (e->json != NULL) {
 		if (r->json == NULL || !json_equal(r->json, e->json))
 			sb_str(p, "\n  the body is not the expected JSON");
 	} else if (e->subset != NULL) {
@@ -664,22 +723,28 @@ static void check_response(const struct expect *e, const struct http_reply *r,
 				if (!json_equal(json_object_get(r->json, k), v))
 					sb_printf(p, "\n  \"%s\" is not as "
 						  "expected", k);
+	} else if (e->nitems > 0) {
+		for (i = 0; i < e->nitems; i++) {
+			size_t j;
+			json_t *item;
+			bool found = false;
+
+			json_array_foreach(r->json, j, item) {
+				const char *k;
+				json_t *v;
+				bool all = json_is_object(item);
+
+				json_object_foreach(e->items[i], k, v)
+					all = all && json_equal(
+						json_object_get(item, k), v);
+				found = found || all;
+			}
+			if (!found)
+				sb_printf(p, "\n  no item of the array has "
+					  "the fields of '>>' line %d", i + 1);
+		}
 	} else if (e->status == 200 && !json_is_array(r->json)) {
 		sb_str(p, "\n  expected a JSON array");
-	}
-}
-
-/* print_error one line at a time: cmocka cuts a message at 1 KiB. */
-static void print_lines(const char *s)
-{
-	while (*s != '\0') {
-		size_t n = strcspn(s, "\n");
-		size_t k = n > 900 ? 900 : n;
-
-		print_error("%.*s\n", (int)k, s);
-		s += k;
-		if (k == n && *s == '\n')
-			s++;
 	}
 }
 
@@ -688,6 +753,7 @@ static void run_case(void **state)
 	const struct tcase *c = *state;
 	struct sbuf req_file, exp_file, gen_file, gen = { NULL, 0, 0 };
 	struct sbuf req = { NULL, 0, 0 }, problems = { NULL, 0, 0 };
+	struct sbuf exp = { NULL, 0, 0 };
 	struct http_reply r;
 	struct expect e = { .status = 0 };
 	struct vars v;
@@ -696,6 +762,7 @@ static void run_case(void **state)
 	long logs_at[2];
 	bool is_head = false, have_gen, ok;
 	enum db_rule rule;
+	int k;
 
 	memset(&r, 0, sizeof(r));
 	make_uniq(v.uniq, sizeof(v.uniq));
@@ -709,11 +776,17 @@ static void run_case(void **state)
 	if (!ok)
 		snprintf(err, sizeof(err), "the case needs the files request "
 			 "and expected");
-	if (ok)
-		ok = parse_expected(&exp_file, &e, err, sizeof(err));
 	if (ok && have_gen) {
 		ok = run_gen(&gen_file, &v, &gen, err, sizeof(err));
 		v.gen = &gen;
+	}
+	/* The placeholders of `expected` are those of the request (the same
+	 * @UNIQ@), so that an answer can be checked for a fixture's id. */
+	if (ok) {
+		sb_add(&exp, "", 0);
+		ok = expand(exp_file.p, exp_file.len, &v, &exp, err,
+			    sizeof(err)) &&
+		     parse_expected(&exp, &e, err, sizeof(err));
 	}
 	if (ok)
 		ok = build_request(&req_file, &v, &req, &is_head, err,
@@ -767,12 +840,15 @@ static void run_case(void **state)
 		}
 		if (ok && (r.status == 0 || r.status >= 500))
 			server_logs(&m, logs_at);
-		print_lines(m.p);
+		print_error_lines(m.p);
 		free(m.p);
 	}
 	http_reply_free(&r);
 	json_decref(e.json);
 	json_decref(e.subset);
+	for (k = 0; k < e.nitems; k++)
+		json_decref(e.items[k]);
+	free(exp.p);
 	free(hdrs);
 	free(req_file.p);
 	free(exp_file.p);
@@ -789,36 +865,112 @@ static void run_case(void **state)
 
 /* ---- the catalogue and its stack ------------------------------------------ */
 
-/* The account behind @ME@, @TOKEN@ and @MYCHAT@. */
-static int account_setup(void)
+/* POST req (stolen) to path as the session token (none when NULL);
+ * returns the status, and copies the answer's "id" into id_out (ID_LEN
+ * bytes) when it has one and id_out is not NULL. */
+static long post_as(const char *path, const char *token, json_t *req,
+		    char *id_out)
 {
-	char name[128], chatname[128];
-	const char *users[2];
+	struct http_reply r;
+	char hdr[128];
+	const char *id;
+	long st;
+
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s",
+		 token != NULL ? token : "");
+	st = http_post_json(path, req, token != NULL ? hdr : NULL, &r);
+	id = r.json ? json_string_value(json_object_get(r.json, "id")) : NULL;
+	if (id_out != NULL && id != NULL)
+		snprintf(id_out, ID_LEN, "%s", id);
+	http_reply_free(&r);
+	return st;
+}
+
+/* A new account with a password: its id and a live session's token. */
+static int signup(const char *prefix, char *id_out, char *token_out,
+		  size_t token_size)
+{
+	char name[128];
 	struct http_reply r;
 	json_t *v;
 
-	uniq_name(name, sizeof(name), "case_me");
+	uniq_name(name, sizeof(name), prefix);
 	http_post_json("/auth/signup", json_pack("{s:s, s:s}", "username", name,
 		       "password", "case password"), NULL, &r);
 	v = r.json ? json_object_get(r.json, "token") : NULL;
 	if (r.status != 201 || !json_is_string(v)) {
-		fprintf(stderr, "test_cases: cannot sign the fixture up\n");
+		fprintf(stderr, "test_cases: cannot sign the fixture %s up\n",
+			prefix);
 		http_reply_free(&r);
 		return -1;
 	}
-	snprintf(fx.token, sizeof(fx.token), "%s", json_string_value(v));
-	snprintf(fx.me, sizeof(fx.me), "%s",
+	snprintf(token_out, token_size, "%s", json_string_value(v));
+	snprintf(id_out, ID_LEN, "%s",
 		 json_string_value(json_object_get(r.json, "id")));
 	http_reply_free(&r);
+	return 0;
+}
+
+/* The chats of the accounts: @MYGROUP@ (owned by @ME@, with @USER@ and
+ * @ME2@; messages by USER, ME2, ME, USER, and ME2's with Idempotency-Key
+ * "case-keyed-2" and text "keyed"; ME has read up to ME2's first),
+ * @MYDIRECT@ (private, ME and USER: ME's message with Idempotency-Key
+ * "case-keyed" and text "keyed", then USER's) and @DIRECT2@ (private,
+ * ME2 and USER, no message). */
+static int membership_setup(void)
+{
+	char chatname[128], scratch[ID_LEN];
+
+	uniq_name(chatname, sizeof(chatname), "case_mygroup");
+	if (post_as("/chats/add", fx.token, json_pack("{s:s, s:[s,s]}",
+		    "name", chatname, "users", fx.user, fx.me2),
+		    fx.mygroup) != 201 ||
+	    api_message_add(fx.mygroup, fx.user, "g1", NULL,
+			    fx.mygroupold) != 201 ||
+	    api_message_add(fx.mygroup, fx.me2, "g2", NULL,
+			    fx.mygroupread) != 201 ||
+	    api_message_add(fx.mygroup, fx.me, "g3", NULL, scratch) != 201 ||
+	    api_message_add(fx.mygroup, fx.user, "g4", NULL, scratch) != 201 ||
+	    api_message_add(fx.mygroup, fx.me2, "keyed", "case-keyed-2",
+			    scratch) != 201 ||
+	    post_as("/chats/read", fx.token, json_pack("{s:s, s:s}", "chat",
+		    fx.mygroup, "message", fx.mygroupread), NULL) != 204) {
+		fprintf(stderr, "test_cases: cannot create @MYGROUP@\n");
+		return -1;
+	}
+	if (post_as("/chats/direct", fx.token, json_pack("{s:s}", "user",
+		    fx.user), fx.mydirect) != 201 ||
+	    api_message_add(fx.mydirect, fx.me, "keyed", "case-keyed",
+			    fx.mykeyed) != 201 ||
+	    api_message_add(fx.mydirect, fx.user, "d1", NULL,
+			    fx.mydirectmsg) != 201 ||
+	    post_as("/chats/direct", fx.token2, json_pack("{s:s}", "user",
+		    fx.user), fx.direct2) != 201) {
+		fprintf(stderr, "test_cases: cannot create the private chats\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The accounts behind @ME@, @TOKEN@, @MYCHAT@, @MYMSG@, @ME2@ and
+ * @TOKEN2@, and their chats. */
+static int account_setup(void)
+{
+	char chatname[128];
+	const char *users[2];
+
+	if (signup("case_me", fx.me, fx.token, sizeof(fx.token)) != 0 ||
+	    signup("case_me2", fx.me2, fx.token2, sizeof(fx.token2)) != 0)
+		return -1;
 	users[0] = fx.me;
 	users[1] = fx.user;
 	uniq_name(chatname, sizeof(chatname), "case_mychat");
 	if (api_chat_add(chatname, users, 2, fx.mychat) != 201 ||
-	    api_message_add(fx.mychat, fx.me, "mine", NULL, NULL) != 201) {
+	    api_message_add(fx.mychat, fx.me, "mine", NULL, fx.mymsg) != 201) {
 		fprintf(stderr, "test_cases: cannot create the fixture's chat\n");
 		return -1;
 	}
-	return 0;
+	return membership_setup();
 }
 
 static int group_setup(void **state)
@@ -847,7 +999,8 @@ static int group_setup(void **state)
 	users[0] = fx.user;
 	users[1] = fx.user2;
 	if (api_chat_add(fx.chatname, users, 2, fx.chat) != 201 ||
-	    api_message_add(fx.chat, fx.user, "first", NULL, NULL) != 201) {
+	    api_message_add(fx.chat, fx.user, "first", NULL,
+			    fx.chatmsg) != 201) {
 		fprintf(stderr, "test_cases: cannot create the fixture chat\n");
 		return -1;
 	}
