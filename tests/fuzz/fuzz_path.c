@@ -28,7 +28,9 @@ static const char *const api_paths[] = {
 	"/users/add", "/chats/add", "/messages/add", "/chats/get",
 	"/messages/get", "/health", "/auth/signup", "/auth/login",
 	"/auth/logout", "/auth/logout_all", "/auth/password",
-	"/auth/sessions", "/users/me", "/users/list",
+	"/auth/sessions", "/users/me", "/users/list", "/chats/direct",
+	"/chats/members", "/chats/members/add", "/chats/members/remove",
+	"/chats/read", "/messages/send", "/messages/broadcast",
 };
 #define NPATHS (int)(sizeof api_paths / sizeof *api_paths)
 

@@ -22,13 +22,14 @@
 
 static char msg[256];
 static struct buf scratch;
+static const struct caller nobody;	/* no session */
 static json_t *last;	/* the body of the last accepted request */
 
 /* A decoding context without headers, or with envp. */
 static struct decode_ctx ctx_with(char *const *envp)
 {
 	struct decode_ctx d = {.envp = envp, .scratch = &scratch, .msg = msg,
-	    .msgsz = sizeof msg};
+	    .msgsz = sizeof msg, .caller = &nobody};
 
 	buf_reset(&scratch);
 	return d;
