@@ -71,13 +71,13 @@ function statement (name, nparams) {
 }
 const Q = {
   usersAdd: statement('users_add', 1),
-  chatsAdd: statement('chats_add', 2),
+  chatsAdd: statement('chats_add', 3),
   messagesAdd: statement('messages_add', 4),
-  chatsGetFew: statement('chats_get_few', 1),
-  chatsGetAll: statement('chats_get_all', 1),
+  chatsGetFew: statement('chats_get_few', 2),
+  chatsGetAll: statement('chats_get_all', 2),
   chatsGetUser: statement('chats_get_user', 1),
-  messagesGetOldest: statement('messages_get_oldest', 4),
-  messagesGetNewest: statement('messages_get_newest', 4),
+  messagesGetOldest: statement('messages_get_oldest', 5),
+  messagesGetNewest: statement('messages_get_newest', 5),
   messagesGetChat: statement('messages_get_chat', 1)
 }
 
@@ -208,7 +208,7 @@ app.post('/chats/add', {
     if (s === null) throw new ApiError(400, 'bad_request', `users[${i}] is not a valid id`)
     return s
   })
-  const { rows } = await pool.query({ ...Q.chatsAdd, values: [request.body.name, users] })
+  const { rows } = await pool.query({ ...Q.chatsAdd, values: [request.body.name, users, null] })
   const r = rows[0]
   if (r.new_chat !== null) return reply.code(201).send({ id: r.new_chat })
   if (r.missing_user !== null) throw notFound('user', r.missing_user)
@@ -262,7 +262,9 @@ const chatList = {
         name: { type: 'string' },
         users: { type: 'array', items: idString },
         created_at: time,
-        last_message_at: { type: ['string', 'null'] }
+        last_message_at: { type: ['string', 'null'] },
+        type: { type: 'string' },
+        owner: { type: ['string', 'null'] }
       }
     }
   },
@@ -276,10 +278,10 @@ app.post('/chats/get', {
   }
 }, async (request) => {
   const [user] = ids(request.body, 'user')
-  let { rows } = await pool.query({ ...Q.chatsGetFew, values: [user] })
+  let { rows } = await pool.query({ ...Q.chatsGetFew, values: [user, false] })
   if (rows.length > 0) return rows.map(chatOf)
   // More than 500 chats, or none, or no such user (src/api/chats_get.c).
-  ;({ rows } = await pool.query({ ...Q.chatsGetAll, values: [user] }))
+  ;({ rows } = await pool.query({ ...Q.chatsGetAll, values: [user, false] }))
   if (rows.length > 0) return rows.map(chatOf)
   const owner = await pool.query({ ...Q.chatsGetUser, values: [user] })
   if (owner.rows.length === 0) throw notFound('user', user)
@@ -291,7 +293,9 @@ function chatOf (r) {
     name: r.name,
     users: r.members ?? [],
     created_at: r.created_at,
-    last_message_at: r.last_message_at
+    last_message_at: r.last_message_at,
+    type: r.type,
+    owner: r.owner_id
   }
 }
 
@@ -326,7 +330,7 @@ app.post('/messages/get', {
   const q = limit !== undefined && before !== undefined ? Q.messagesGetNewest : Q.messagesGetOldest
   const { rows } = await pool.query({
     ...q,
-    values: [chat, after ?? '0', before ?? MAX_ID_TEXT, limit ?? null]
+    values: [chat, after ?? '0', before ?? MAX_ID_TEXT, limit ?? null, '0']
   })
   if (rows.length === 0) {
     const owner = await pool.query({ ...Q.messagesGetChat, values: [chat] })

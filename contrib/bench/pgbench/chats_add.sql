@@ -8,4 +8,4 @@
 \set u1 random(:member_lo, :member_hi)
 \set u2 random(:member_lo, :member_hi)
 \set u3 random(:member_lo, :member_hi)
--- @query chats_add :name ARRAY[:u1,:u2,:u3]::bigint[]
+-- @query chats_add :name ARRAY[:u1,:u2,:u3]::bigint[] NULL

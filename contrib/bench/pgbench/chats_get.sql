@@ -9,9 +9,9 @@
 -- \aset leaves id at 0 when no row came back.
 \set user random(:user_lo, :user_hi)
 \set id 0
--- @query chats_get_few :user \aset
+-- @query chats_get_few :user false \aset
 \if :id = 0
--- @query chats_get_all :user \aset
+-- @query chats_get_all :user false \aset
 \if :id = 0
 -- @query chats_get_user :user
 \endif

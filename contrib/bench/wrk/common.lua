@@ -25,6 +25,20 @@
 --                          messages/add: r = random 0..WRITERS-1, chat
 --                          CHAT0 + r, author USER0 + r (the runner makes
 --                          every such author a member of its chat)
+--   BENCH_TOKENS           a file of "ID TOKEN" lines (contrib/bench/tokens.c):
+--                          when set, every request carries
+--                          "Authorization: Bearer" with the token of the
+--                          user it acts as (the author, the user whose chats
+--                          it reads) or, for requests that name no user, of
+--                          BENCH_CALLER; unset, requests carry none
+--   BENCH_CALLER           the user a session endpoint acts as (its token
+--                          comes from BENCH_TOKENS, which it then needs)
+--   BENCH_PEER_LO, _HI     chats/direct, messages/send: the other user, at
+--                          random among these
+--   BENCH_CHAT             chats/members, chats/read, members add/remove:
+--                          one chat of the caller
+--   BENCH_MESSAGE_LO, _HI  chats/read: a message of BENCH_CHAT at random
+--                          among these
 -- Only the variables a script's builders use need to be set; a missing one
 -- stops wrk with an error naming it.
 --
@@ -61,10 +75,32 @@ function M.int(name, default)
 	return n
 end
 
--- post(PATH, BODY): one POST request as wrk sends it (wrk.format adds
--- Content-Length and Host).
-function M.post(path, body)
-	return wrk.format("POST", path, nil, body)
+-- The tokens of BENCH_TOKENS by user id, read once per thread; nil
+-- without BENCH_TOKENS.
+local tokens
+
+local function load_tokens()
+	local file = os.getenv("BENCH_TOKENS")
+	if file == nil or file == "" then return nil end
+	local t, f = {}, assert(io.open(file, "r"))
+	for line in f:lines() do
+		local id, token = line:match("^(%d+)%s+(%S+)$")
+		if id then t[tonumber(id)] = token end
+	end
+	f:close()
+	return t
+end
+
+-- post(PATH, BODY[, USER]): one POST request as wrk sends it (wrk.format
+-- adds Content-Length and Host), with the bearer token of USER (default
+-- BENCH_CALLER) when BENCH_TOKENS is set.
+function M.post(path, body, user)
+	if tokens == nil then tokens = load_tokens() or false end
+	if not tokens then return wrk.format("POST", path, nil, body) end
+	user = user or M.int("BENCH_CALLER")
+	local token = tokens[user]
+	if token == nil then error("contrib/bench/wrk: no token of user " .. user .. " in BENCH_TOKENS") end
+	return wrk.format("POST", path, {["Authorization"] = "Bearer " .. token}, body)
 end
 
 -- Per thread: the thread's number (set by setup) and a counter, so that
@@ -109,7 +145,7 @@ function M.messages_add()
 		counter = counter + 1
 		return M.post("/messages/add", string.format(
 			'{"chat":"%d","author":"%d","text":"%d %s"}',
-			chat0 + r, user0 + r, counter, FILLER))
+			chat0 + r, user0 + r, counter, FILLER), user0 + r)
 	end
 end
 
@@ -127,7 +163,68 @@ end
 function M.chats_get()
 	local lo, hi = M.int("BENCH_USER_LO"), M.int("BENCH_USER_HI")
 	return function()
-		return M.post("/chats/get", string.format('{"user":"%d"}', math.random(lo, hi)))
+		local user = math.random(lo, hi)
+		return M.post("/chats/get", string.format('{"user":"%d"}', user), user)
+	end
+end
+
+-- The endpoints of sessions (issue 10): each acts as BENCH_CALLER.
+
+function M.fixed(path, body)
+	return function()
+		return M.post(path, body)
+	end
+end
+
+function M.users_me() return M.fixed("/users/me", "{}") end
+function M.auth_sessions() return M.fixed("/auth/sessions", "{}") end
+
+function M.users_list()
+	local lo, hi = M.int("BENCH_PEER_LO"), M.int("BENCH_PEER_HI")
+	return function()
+		return M.post("/users/list", string.format('{"after":"%d","limit":100}',
+			math.random(lo, hi)))
+	end
+end
+
+function M.chats_direct()
+	local lo, hi = M.int("BENCH_PEER_LO"), M.int("BENCH_PEER_HI")
+	return function()
+		return M.post("/chats/direct", string.format('{"user":"%d"}', math.random(lo, hi)))
+	end
+end
+
+function M.messages_send()
+	local lo, hi = M.int("BENCH_PEER_LO"), M.int("BENCH_PEER_HI")
+	return function()
+		counter = counter + 1
+		return M.post("/messages/send", string.format('{"to":"%d","text":"%d %s"}',
+			math.random(lo, hi), counter, FILLER))
+	end
+end
+
+function M.chats_members()
+	return M.fixed("/chats/members", string.format('{"chat":"%d"}', M.int("BENCH_CHAT")))
+end
+
+function M.chats_read()
+	local chat = M.int("BENCH_CHAT")
+	local lo, hi = M.int("BENCH_MESSAGE_LO"), M.int("BENCH_MESSAGE_HI")
+	return function()
+		return M.post("/chats/read", string.format('{"chat":"%d","message":"%d"}',
+			chat, math.random(lo, hi)))
+	end
+end
+
+-- members/add or members/remove (at random) of a random user of
+-- PEER_LO..PEER_HI in BENCH_CHAT, owned by the caller: 204, or 404 for
+-- removing a user who is not a member (see churned below).
+function M.members_churn()
+	local chat = M.int("BENCH_CHAT")
+	local lo, hi = M.int("BENCH_PEER_LO"), M.int("BENCH_PEER_HI")
+	return function()
+		local path = math.random(0, 1) == 0 and "/chats/members/add" or "/chats/members/remove"
+		return M.post(path, string.format('{"chat":"%d","user":"%d"}', chat, math.random(lo, hi)))
 	end
 end
 
@@ -148,6 +245,16 @@ end
 -- listed(status, body): 200 [...]
 function M.listed(status, body)
 	return status == 200 and body:sub(1, 1) == "["
+end
+
+-- done(status, body): 204, or 200/201 with a JSON object
+function M.done(status, body)
+	return status == 204 or ((status == 200 or status == 201) and body:sub(1, 1) == "{")
+end
+
+-- churned(status, body): 204, or the 404 of removing a non-member
+function M.churned(status, body)
+	return status == 204 or (status == 404 and body:find("is not a member", 1, true) ~= nil)
 end
 
 -- install(CHECK): define wrk's setup, init, response and done.

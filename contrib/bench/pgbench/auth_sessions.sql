@@ -1,0 +1,6 @@
+-- contrib/bench/pgbench/auth_sessions.sql — auth/sessions: the session
+-- check, then the caller's sessions.
+-- Template: see users_add.sql. Variables (pgbench -D): tok_id, idle,
+-- caller, session.
+-- @query auth_session :tok_id :idle
+-- @query auth_sessions :caller :session :idle

@@ -1,0 +1,6 @@
+-- contrib/bench/pgbench/chats_members.sql — chats/members: the session
+-- check, then the members of one chat of the caller.
+-- Template: see users_add.sql. Variables (pgbench -D): tok_id, idle,
+-- caller, chat.
+-- @query auth_session :tok_id :idle
+-- @query chats_members :chat :caller
