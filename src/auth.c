@@ -33,7 +33,7 @@ static const struct query auth_session = {"auth_session",
     " AND last_used_at > now() - make_interval(secs => $2::int)", 2};
 
 /* Session $1 is used now, and its user $2 seen: once a minute at most per
- * session (auth_resolve), so a busy session writes once a minute, not per
+ * session (auth_lookup), so a busy session writes once a minute, not per
  * request. */
 static const struct query auth_used = {"auth_used",
     "WITH used AS (UPDATE sessions SET last_used_at = now() WHERE id = $1)"
@@ -154,17 +154,11 @@ static enum api_error mark_used(struct db *db, const struct caller *c,
 	return API_OK;
 }
 
-enum api_error auth_resolve(struct db *db, char *const *envp,
-    const char *method, struct caller *c, struct reply *r)
+enum api_error auth_parse(char *const *envp, const char *method,
+    struct caller *c, struct reply *r)
 {
 	const char *h = param(envp, "HTTP_AUTHORIZATION"), *tok = NULL;
-	char id[TOKEN_HEX + 1];
-	const char *params[2] = {id, auth_texts.idle};
-	struct token_hash th;
-	enum api_error err;
-	PGresult *res;
 	size_t len = 0;
-	bool found, stale = false;
 
 	memset(c, 0, sizeof *c);
 	if (h != NULL) {
@@ -178,17 +172,38 @@ enum api_error auth_resolve(struct db *db, char *const *envp,
 	} else {
 		return API_OK;
 	}
-	if (!token_parse(tok, len, &th))
+	if (!token_parse(tok, len, &c->hash))
 		return auth_refuse(r, "the session token is malformed");
 	if (c->cookie && method && strcmp(method, "POST") == 0 &&
 	    !is_json_type(param(envp, "CONTENT_TYPE")))
 		return reply_fail(r, API_FORBIDDEN, "a request authenticated "
 		    "by cookie must have Content-Type: application/json");
-	token_hex(th.id, id);
+	token_hex(c->hash.id, c->token_id);
+	token_hex(c->hash.check, c->token_check);
+	c->pending = true;
+	return API_OK;
+}
+
+enum api_error auth_refuse_ended(struct reply *r)
+{
+	return auth_refuse(r, "the session is unknown, has expired or has "
+	    "ended; log in again");
+}
+
+enum api_error auth_lookup(struct db *db, struct caller *c, struct reply *r)
+{
+	const char *params[2] = {c->token_id, auth_texts.idle};
+	enum api_error err;
+	PGresult *res;
+	bool found, stale = false;
+
+	if (!c->pending)
+		return API_OK;
+	c->pending = false;
 	res = db_query(db, &auth_session, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
-	found = PQntuples(res) == 1 && token_check_equal(&th,
+	found = PQntuples(res) == 1 && token_check_equal(&c->hash,
 	    PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
 	if (found) {
 		c->session = pgbin_int8(PQgetvalue(res, 0, 0));
@@ -198,8 +213,7 @@ enum api_error auth_resolve(struct db *db, char *const *envp,
 	PQclear(res);
 	if (!found) {
 		c->cookie = false;
-		return auth_refuse(r, "the session is unknown, has expired or has "
-		    "ended; log in again");
+		return auth_refuse_ended(r);
 	}
 	return stale ? mark_used(db, c, r) : API_OK;
 }

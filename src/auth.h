@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "query.h"
+#include "token.h"
 
 struct db;
 struct reply;
@@ -47,21 +48,69 @@ void auth_config_done(void);
 #define AUTH_PRESENCE_DEFAULT 300
 #define AUTH_COOKIE "chatd_session"
 
-/* The caller of a request. user 0: nobody (no token was sent). */
+/* The caller of a request. user 0: nobody (no token was sent), or not
+ * known yet (pending). */
 struct caller {
 	int64_t user;
 	int64_t session;
 	bool cookie;		/* authenticated by the cookie */
+	/* A well-formed token was sent and not yet looked up: its hash
+	 * halves as bytea text ("\x..."), for auth_lookup() or for a
+	 * statement that checks the session itself (AUTH_SESSION_CTE). */
+	bool pending;
+	struct token_hash hash;
+	char token_id[TOKEN_HEX + 1], token_check[TOKEN_HEX + 1];
 };
 
-/* Resolves the request's token into c: API_OK with c->user 0 when none is
- * sent; 401 when one is sent but is malformed, unknown, expired or
- * revoked; 403 for a cookie-authenticated POST whose Content-Type is not
- * application/json (API.md 2.1: a cross-site form cannot send that);
- * 503/500 when the database fails. A session found is marked used (and
- * its user seen) at most once a minute, not on every request. */
-enum api_error auth_resolve(struct db *db, char *const *envp,
-    const char *method, struct caller *c, struct reply *r);
+/* Reads the request's token into c, without the database: c->pending
+ * with its hash when one is sent; API_OK with nothing pending when none
+ * is; 401 when it is malformed (or the Authorization header is of
+ * another scheme); 403 for a cookie-authenticated POST whose Content-Type
+ * is not application/json (API.md 2.1: a cross-site form cannot send
+ * that). */
+enum api_error auth_parse(char *const *envp, const char *method,
+    struct caller *c, struct reply *r);
+
+/* Looks a pending caller's session up (nothing to do for one that is not
+ * pending): API_OK with c->user and c->session set, 401 when the session
+ * is unknown, expired or ended, 503/500 when the database fails. The
+ * token's check half is compared in constant time. A session found is
+ * marked used (and its user seen) at most once a minute. */
+enum api_error auth_lookup(struct db *db, struct caller *c, struct reply *r);
+
+/* The session check inside an endpoint's own statement, so that a request
+ * with a token costs one round trip, not two (struct route's
+ * inline_session): common table expressions "who" (session_id, user_id
+ * of the live session whose hash halves are the parameters tok and check,
+ * idle less than idle seconds; no row: no such session) and the marks of
+ * use auth_lookup() makes. The check half is compared by PostgreSQL, not
+ * in constant time, which gives nothing away: the row is found by the
+ * other half, which only the token's holder can produce. */
+#define AUTH_SESSION_CTE(tok, check, idle) \
+    " who AS (SELECT id AS session_id, user_id, last_used_at" \
+    "  FROM sessions WHERE token_id = " tok "::bytea" \
+    "  AND token_check = " check "::bytea AND expires_at > now()" \
+    "  AND last_used_at > now() - make_interval(secs => " idle "::int))," \
+    " who_used AS (UPDATE sessions SET last_used_at = now() FROM who" \
+    "  WHERE sessions.id = who.session_id" \
+    "  AND who.last_used_at < now() - interval '1 minute')," \
+    " who_seen AS (UPDATE users SET last_seen_at = now() FROM who" \
+    "  WHERE users.id = who.user_id AND (users.last_seen_at IS NULL" \
+    "  OR users.last_seen_at < now() - interval '1 minute'))"
+
+/* The user a request acts for (API.md 2.1) once its caller is known:
+ * *acting as decoded (decode_acting_user; -1: not given, the caller),
+ * made the caller when not given. True when it names someone else, which
+ * the handler refuses with 403. */
+static inline bool caller_other(const struct caller *c, int64_t *acting)
+{
+	if (*acting < 0)
+		*acting = c->user;
+	return *acting != c->user;
+}
+
+/* The 401 of a session that is unknown, expired or ended. */
+enum api_error auth_refuse_ended(struct reply *r);
 
 /* The 401 of a bad session or password: message why, WWW-Authenticate:
  * Bearer. */

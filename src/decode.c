@@ -231,9 +231,13 @@ bool decode_id(const json_t *root, const char *name, bool required,
 bool decode_acting_user(const json_t *root, const char *name, int64_t *out,
     bool *other, struct decode_ctx *d)
 {
-	int64_t caller = d->caller ? d->caller->user : 0;
+	int64_t caller = d->caller->user;
 
 	*other = false;
+	if (d->caller->pending) {	/* the caller is not known yet */
+		*out = -1;
+		return decode_id(root, name, false, out, d);
+	}
 	if (caller == 0)
 		return decode_id(root, name, true, out, d);
 	*out = caller;

@@ -33,7 +33,8 @@ struct decode_ctx {
 				   see decode_ids() */
 	char *msg;		/* the message for the client on failure */
 	size_t msgsz;
-	const struct caller *caller;	/* who asks (auth.h); never NULL */
+	struct caller *caller;	/* who asks (auth.h); never NULL; a handler
+				   may look a pending one up */
 };
 
 /* Parses a request body. Returns a new reference to a JSON object, or NULL
@@ -72,7 +73,9 @@ bool decode_id(const json_t *root, const char *name, bool required,
 /* The id field name of root naming the user a request acts for (API.md
  * 2.1): required without a session; with one, optional and the caller
  * when absent, and *other set when it names someone else (which the
- * handler refuses with 403). */
+ * handler refuses with 403). With a caller still pending (auth.h) it is
+ * -1 when absent and *other is false: the handler decides with
+ * caller_other() once the caller is known. */
 bool decode_acting_user(const json_t *root, const char *name, int64_t *out,
     bool *other, struct decode_ctx *d);
 

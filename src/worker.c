@@ -69,8 +69,10 @@ static enum api_error read_body(struct worker *w, FCGX_Request *fr)
 
 /* Everything between accepting a request and sending its reply: the
  * route (404), its method (405), the session its token names (401, 403;
- * auth.h; not for a route that never takes one) and whether the route
- * needs one (401), its body and decoder (413, 400), then its handler.
+ * auth.h; not for a route that never takes one, and looked up by the
+ * handler's own statement for an inline_session route) and whether the
+ * route needs one (401), its body and decoder (413, 400), then its
+ * handler.
  * *route is the route found, or NULL. */
 static enum api_error serve(struct worker *w, FCGX_Request *fr,
     const struct route **route)
@@ -97,9 +99,12 @@ static enum api_error serve(struct worker *w, FCGX_Request *fr,
 	 * to log in again. */
 	memset(&caller, 0, sizeof caller);
 	if (e == API_OK && rt->session != SESSION_NEVER)
-		e = auth_resolve(w->db, fr->envp, method, &caller, r);
+		e = auth_parse(fr->envp, method, &caller, r);
+	if (e == API_OK && !rt->inline_session)
+		e = auth_lookup(w->db, &caller, r);
 	if (e == API_OK)
-		e = route_admit_session(rt, caller.user != 0, r);
+		e = route_admit_session(rt, caller.user != 0 || caller.pending,
+		    r);
 	if (e != API_OK)
 		return e;
 	if (rt->body == BODY_JSON) {

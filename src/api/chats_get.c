@@ -13,6 +13,7 @@
  * chats, having counted at most CHATS_WHOLE_MAX + 1 of their memberships. */
 #include "config.h"
 
+#include "auth.h"
 #include "db.h"
 #include "decode.h"
 #include "id.h"
@@ -27,9 +28,9 @@
 #define XSTR(x) STR(x)
 
 struct chats_get_req {
-	int64_t user;
+	int64_t user;	/* -1: the caller, not known yet (auth.h) */
 	bool other;	/* a session reading another user's list */
-	bool unread;	/* a session reading its own: with read markers */
+	struct caller *caller;
 };
 
 /* Newest latest message first; chats without messages after all others,
@@ -63,16 +64,34 @@ static const struct query chats_get_all = {"chats_get_all",
     CHATS_OF_USER CHATS_ORDER, 2};
 static const struct query chats_get_user = {"chats_get_user",
     "SELECT FROM users WHERE id = $1", 1};
+/* With a token: the caller's own list as few has it, unread counted, as
+ * the session of $3/$4 (idle less than $5 seconds) and only when $1 is
+ * NULL or the caller. No row when any of that fails, or the caller is in
+ * no chat or in more than CHATS_WHOLE_MAX: the handler then asks the
+ * other statements, which tell those apart. $2 is unused (true), so that
+ * the columns are those of few. */
+static const struct query chats_get_mine = {"chats_get_mine",
+    "WITH" AUTH_SESSION_CTE("$3", "$4", "$5") ","
+    " me AS (SELECT user_id FROM who WHERE ($1::bigint IS NULL"
+    "  OR $1::bigint = who.user_id) AND (SELECT count(*) FROM"
+    "  (SELECT FROM chat_members WHERE user_id = who.user_id LIMIT "
+    XSTR(CHATS_WHOLE_MAX) " + 1) n) <= " XSTR(CHATS_WHOLE_MAX) ")"
+    " SELECT c.id, c.name, c.created_at, c.last_message_at, c.members,"
+    "  c.type, c.owner_id, m.last_read, CASE WHEN $2::boolean THEN"
+    "  (SELECT count(*) FROM messages x WHERE x.chat_id = m.chat_id"
+    "   AND x.id > coalesce(m.last_read, 0) AND x.author_id <> me.user_id)"
+    "  END"
+    " FROM me JOIN chat_members m ON m.user_id = me.user_id CROSS JOIN"
+    "  LATERAL (SELECT * FROM chats WHERE chats.id = m.chat_id OFFSET 0) c"
+    CHATS_ORDER, 5};
 
 static bool chats_get_decode(const json_t *root, void *out,
     struct decode_ctx *d)
 {
 	struct chats_get_req *req = out;
 
-	if (!decode_acting_user(root, "user", &req->user, &req->other, d))
-		return false;
-	req->unread = d->caller->user != 0 && !req->other;
-	return true;
+	req->caller = d->caller;
+	return decode_acting_user(root, "user", &req->user, &req->other, d);
 }
 
 /* An id column that may be NULL. */
@@ -142,37 +161,74 @@ static bool put_chats(struct buf *b, const PGresult *res, int n,
 	return list_rows(b, res, n, put_chat, arg);
 }
 
+/* The list l (few's parameters) of a user in more than CHATS_WHOLE_MAX
+ * chats, or in none, or of no such user: all, streamed. */
+static enum api_error chats_get_all_chats(struct db *db, struct reply *r,
+    struct list *l)
+{
+	l->q = &chats_get_all;
+	l->stream = true;
+	l->owner_q = &chats_get_user;
+	l->owner = "user";
+	return list_reply(db, r, l, NULL);
+}
+
+static enum api_error chats_get_refuse_other(struct reply *r)
+{
+	return reply_fail(r, API_FORBIDDEN, "field 'user' is not the "
+	    "session's user: a session reads its own chats");
+}
+
 static enum api_error chats_get(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct chats_get_req *in = arg;
-	char id[21];
-	const char *params[2] = {id, in->unread ? "true" : "false"};
-	struct list l = {.q = &chats_get_few, .params = params,
-	    .put = put_chats, .arg = &in->unread};
+	char id[21] = "";
+	int64_t user = in->user;
+	bool unread = true, other = in->other, empty;
+	const char *params[5] = {id, "true", in->caller->token_id,
+	    in->caller->token_check, auth_texts.idle};
+	struct list l = {.q = &chats_get_mine, .params = params,
+	    .put = put_chats, .arg = &unread};
 	enum api_error err;
-	bool empty;
 
-	if (in->other)
-		return reply_fail(r, API_FORBIDDEN, "field 'user' is not the "
-		    "session's user: a session reads its own chats");
-	id_format(in->user, id);
+	if (in->caller->pending) {
+		/* One statement for the common case: a session's own list. */
+		if (user >= 0)
+			id_format(user, id);
+		else
+			params[0] = NULL;
+		err = list_reply(db, r, &l, &empty);
+		if (err != API_OK || !empty)
+			return err;
+		err = auth_lookup(db, in->caller, r);
+		if (err != API_OK)
+			return err;
+		if (caller_other(in->caller, &user))
+			return chats_get_refuse_other(r);
+		/* The caller's own list, in no chat or in more than
+		 * CHATS_WHOLE_MAX: few would yield nothing either. */
+		id_format(user, id);
+		params[0] = id;
+		return chats_get_all_chats(db, r, &l);
+	}
+	if (other)
+		return chats_get_refuse_other(r);
+	unread = in->caller->user != 0;
+	params[1] = unread ? "true" : "false";
+	id_format(user, id);
+	l.q = &chats_get_few;
 	err = list_reply(db, r, &l, &empty);
 	if (err != API_OK || !empty)
 		return err;
-	/* More than CHATS_WHOLE_MAX chats, or none, or no such user. */
-	l.q = &chats_get_all;
-	l.stream = true;
-	l.owner_q = &chats_get_user;
-	l.owner = "user";
-	return list_reply(db, r, &l, NULL);
+	return chats_get_all_chats(db, r, &l);
 }
 
 const struct route route_chats_get = {
 	.path = "/chats/get", .method = "POST", .body = BODY_JSON,
-	.session = SESSION_IF_REQUIRED,
+	.session = SESSION_IF_REQUIRED, .inline_session = true,
 	.req_size = sizeof(struct chats_get_req),
 	.decode = chats_get_decode, .handle = chats_get,
 	.queries = (const struct query *const[]){&chats_get_few,
-	    &chats_get_all, &chats_get_user, NULL},
+	    &chats_get_all, &chats_get_user, &chats_get_mine, NULL},
 };

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "auth.h"
 #include "db.h"
 #include "decode.h"
 #include "id.h"
@@ -26,27 +27,38 @@ struct messages_get_req {
 	int64_t before;		/* INT64_MAX when absent */
 	int limit;		/* 0 when absent: the whole chat */
 	bool newest;		/* before and limit given: the newest page */
-	int64_t caller;		/* the session's user, 0 without one */
+	struct caller *caller;
 };
 
-/* Only for a member: $5 is the session's user (0 without a session, who
- * reads any chat). A one-time filter, evaluated before any row is read:
- * with a session the membership check costs no statement of its own. */
-#define MEMBER_ONLY \
-    " AND ($5::bigint = 0 OR EXISTS (SELECT FROM chat_members" \
-    "  WHERE chat_id = $1 AND user_id = $5))"
-
-/* $1 chat, $2 after, $3 before, $4 limit (NULL: all), $5 as MEMBER_ONLY
- * -> id, author_id, text, created_at, oldest first. */
-static const struct query messages_get_oldest_q = {"messages_get_oldest",
-    "SELECT id, author_id, text, created_at FROM messages"
-    " WHERE chat_id = $1 AND id > $2 AND id < $3" MEMBER_ONLY
-    " ORDER BY id LIMIT $4", 5};
+/* $1 chat, $2 after, $3 before, $4 limit (NULL: all) -> id, author_id,
+ * text, created_at, oldest first. */
+#define OLDEST(member) \
+    "SELECT id, author_id, text, created_at FROM messages" \
+    " WHERE chat_id = $1 AND id > $2 AND id < $3" member \
+    " ORDER BY id LIMIT $4"
 /* The same, but the newest $4 of the range, still oldest first. */
+#define NEWEST(member) \
+    "SELECT * FROM (SELECT id, author_id, text, created_at FROM messages" \
+    "  WHERE chat_id = $1 AND id > $2 AND id < $3" member \
+    "  ORDER BY id DESC LIMIT $4) page ORDER BY id"
+/* With a token, the same for a member only, as the session of $5/$6
+ * (idle less than $7 seconds): a one-time filter, evaluated before any
+ * row is read, so that the session and the membership cost no statement
+ * of their own. No row: the handler asks why. */
+#define MEMBER_ONLY \
+    " AND EXISTS (SELECT FROM who JOIN chat_members cm" \
+    "  ON cm.user_id = who.user_id WHERE cm.chat_id = $1)"
+#define AS_MEMBER(q) \
+    "WITH" AUTH_SESSION_CTE("$5", "$6", "$7") " " q(MEMBER_ONLY)
+
+static const struct query messages_get_oldest_q = {"messages_get_oldest",
+    OLDEST(""), 4};
 static const struct query messages_get_newest_q = {"messages_get_newest",
-    "SELECT * FROM (SELECT id, author_id, text, created_at FROM messages"
-    "  WHERE chat_id = $1 AND id > $2 AND id < $3" MEMBER_ONLY
-    "  ORDER BY id DESC LIMIT $4) page ORDER BY id", 5};
+    NEWEST(""), 4};
+static const struct query messages_get_oldest_as = {"messages_get_oldest_as",
+    AS_MEMBER(OLDEST), 7};
+static const struct query messages_get_newest_as = {"messages_get_newest_as",
+    AS_MEMBER(NEWEST), 7};
 static const struct query messages_get_chat_q = {"messages_get_chat",
     "SELECT FROM chats WHERE id = $1", 1};
 /* With a session and no row: does chat $1 exist, and is user $2 a
@@ -64,7 +76,7 @@ static bool messages_get_decode(const json_t *root, void *out,
 	req->after = 0;
 	req->before = INT64_MAX;
 	req->limit = 0;
-	req->caller = d->caller ? d->caller->user : 0;
+	req->caller = d->caller;
 	if (!decode_id(root, "chat", true, &req->chat, d) ||
 	    !decode_id(root, "after", false, &req->after, d) ||
 	    !decode_id(root, "before", false, &req->before, d) ||
@@ -125,8 +137,9 @@ static enum api_error messages_get(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct messages_get_req *in = arg;
-	char id[21], after[21], before[21], limit[12], caller[21];
-	const char *params[5] = {id, after, before, NULL, caller};
+	char id[21], after[21], before[21], limit[12];
+	const char *params[7] = {id, after, before, NULL,
+	    in->caller->token_id, in->caller->token_check, auth_texts.idle};
 	struct list l = {.q = &messages_get_oldest_q, .params = params,
 	    .put = put_messages, .arg = id, .owner_q = &messages_get_chat_q,
 	    .owner = "chat"};
@@ -134,7 +147,6 @@ static enum api_error messages_get(struct db *db, const void *arg,
 	bool empty;
 
 	id_format(in->chat, id);
-	id_format(in->caller, caller);
 	id_format(in->after, after);
 	id_format(in->before, before);
 	if (in->limit == 0) {
@@ -145,13 +157,16 @@ static enum api_error messages_get(struct db *db, const void *arg,
 		if (in->newest)
 			l.q = &messages_get_newest_q;
 	}
-	if (in->caller == 0)
+	if (!in->caller->pending)
 		return list_reply(db, r, &l, NULL);
+	l.q = in->newest ? &messages_get_newest_as : &messages_get_oldest_as;
 	l.owner_q = NULL;
 	err = list_reply(db, r, &l, &empty);
 	if (err != API_OK || !empty)
 		return err;
-	err = check_member(db, id, in->caller, r);
+	err = auth_lookup(db, in->caller, r);
+	if (err == API_OK)
+		err = check_member(db, id, in->caller->user, r);
 	if (err == API_OK)	/* a member, and no message in the range */
 		buf_puts(&r->body, "[]\n");
 	return err;
@@ -159,10 +174,11 @@ static enum api_error messages_get(struct db *db, const void *arg,
 
 const struct route route_messages_get = {
 	.path = "/messages/get", .method = "POST", .body = BODY_JSON,
-	.session = SESSION_IF_REQUIRED,
+	.session = SESSION_IF_REQUIRED, .inline_session = true,
 	.req_size = sizeof(struct messages_get_req),
 	.decode = messages_get_decode, .handle = messages_get,
 	.queries = (const struct query *const[]){&messages_get_oldest_q,
-	    &messages_get_newest_q, &messages_get_chat_q,
+	    &messages_get_newest_q, &messages_get_oldest_as,
+	    &messages_get_newest_as, &messages_get_chat_q,
 	    &messages_get_member_q, NULL},
 };

@@ -40,7 +40,7 @@
 #include "reply.h"
 #include "route.h"
 
-static const struct caller nobody;	/* no session */
+static struct caller nobody;	/* no session */
 
 /* The text field name of root as the reference decoder sees it: a string,
  * well-formed UTF-8 without NUL, 1..max code points, not all White_Space. */

@@ -22,7 +22,7 @@
 
 static char msg[256];
 static struct buf scratch;
-static const struct caller nobody;	/* no session */
+static struct caller nobody;	/* no session */
 static json_t *last;	/* the body of the last accepted request */
 
 /* A decoding context without headers, or with envp. */

@@ -76,8 +76,8 @@ const Q = {
   chatsGetFew: statement('chats_get_few', 2),
   chatsGetAll: statement('chats_get_all', 2),
   chatsGetUser: statement('chats_get_user', 1),
-  messagesGetOldest: statement('messages_get_oldest', 5),
-  messagesGetNewest: statement('messages_get_newest', 5),
+  messagesGetOldest: statement('messages_get_oldest', 4),
+  messagesGetNewest: statement('messages_get_newest', 4),
   messagesGetChat: statement('messages_get_chat', 1)
 }
 
@@ -330,7 +330,7 @@ app.post('/messages/get', {
   const q = limit !== undefined && before !== undefined ? Q.messagesGetNewest : Q.messagesGetOldest
   const { rows } = await pool.query({
     ...q,
-    values: [chat, after ?? '0', before ?? MAX_ID_TEXT, limit ?? null, '0']
+    values: [chat, after ?? '0', before ?? MAX_ID_TEXT, limit ?? null]
   })
   if (rows.length === 0) {
     const owner = await pool.query({ ...Q.messagesGetChat, values: [chat] })

@@ -9,7 +9,7 @@
 \set after random(:after_lo, :after_hi)
 \set before 9223372036854775807
 \set id 0
--- @query messages_get_oldest :chat :after :before :limit 0 \aset
+-- @query messages_get_oldest :chat :after :before :limit \aset
 \if :id = 0
 -- @query messages_get_chat :chat
 \endif
