@@ -605,6 +605,20 @@ struct tcase {
 };
 
 /* Printable excerpt of data into b. */
+/* Every occurrence of secret (a live token) in s overwritten with '*':
+ * a failure report quotes requests, and a token is a secret in a test's
+ * log too. */
+static void hide(char *s, const char *secret)
+{
+	size_t n = strlen(secret);
+	char *p;
+
+	if (n == 0)
+		return;
+	while ((p = strstr(s, secret)) != NULL)
+		memset(p, '*', n);
+}
+
 static void excerpt(struct sbuf *b, const char *data, size_t len)
 {
 	size_t i;
@@ -840,6 +854,8 @@ static void run_case(void **state)
 		}
 		if (ok && (r.status == 0 || r.status >= 500))
 			server_logs(&m, logs_at);
+		hide(m.p, fx.token);
+		hide(m.p, fx.token2);
 		print_error_lines(m.p);
 		free(m.p);
 	}

@@ -126,6 +126,29 @@ static const char *code_of(long status)
 	return NULL;
 }
 
+/* Prints a step and its answer, the value of any "token" hidden: a live
+ * token is a secret, in a test's log too. */
+static void narrate(const char *desc, const struct http_reply *r)
+{
+	char shown[512];
+	const char *t;
+	int len = (int)r->body_len;
+
+	while (len > 0 && r->body[len - 1] == '\n')
+		len--;
+	snprintf(shown, sizeof(shown), "%.*s%s", len > 400 ? 400 : len,
+		 r->body, len > 400 ? "..." : "");
+	t = strstr(shown, "\"token\":\"");
+	if (t != NULL) {
+		char *v = shown + (t - shown) + strlen("\"token\":\"");
+
+		while (*v != '\0' && *v != '"')
+			*v++ = '*';
+	}
+	printf("[%s] %s\n    -> %ld %s\n", narrating, desc, r->status, shown);
+	fflush(stdout);
+}
+
 /* The request, which must answer `status` (an error status with API.md's
  * JSON error body); printed as a step of the scenario being narrated.
  * `what` says what the step is. The reply is the caller's to free. Main
@@ -140,16 +163,8 @@ static void expect_v(struct http_reply *r, long status, const char *token,
 	body_v(body, fmt, ap);
 	http_post_as(token, path, body, r);
 	snprintf(desc, sizeof(desc), "%s: POST %s %s", what, path, body);
-	if (narrating != NULL) {
-		int len = (int)r->body_len;
-
-		while (len > 0 && r->body[len - 1] == '\n')
-			len--;
-		printf("[%s] %s\n    -> %ld %.*s%s\n", narrating, desc,
-		       r->status, len > 400 ? 400 : len, r->body,
-		       len > 400 ? "..." : "");
-		fflush(stdout);
-	}
+	if (narrating != NULL)
+		narrate(desc, r);
 	if (code != NULL)
 		check_error(r, status, code, desc);
 	else
