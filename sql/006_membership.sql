@@ -18,7 +18,11 @@
 -- chats/get counts the messages after the marker that others wrote, with
 -- an index that holds the author, so the count is exact at every moment.
 
+-- chats.last_message_id is the newest message's id, kept with
+-- last_message_at: a member whose read marker is at or past it has no
+-- unread message, which chats/get then knows without counting.
 ALTER TABLE chats
+	ADD COLUMN last_message_id bigint,
 	ADD COLUMN type       text NOT NULL DEFAULT 'group'
 	                      CHECK (type IN ('group', 'private')),
 	ADD COLUMN owner_id   bigint REFERENCES users (id),
@@ -42,6 +46,9 @@ ALTER TABLE chat_members
 	ADD COLUMN last_read  bigint;
 UPDATE chat_members m SET joined_at = c.created_at
   FROM chats c WHERE c.id = m.chat_id;
+UPDATE chats c SET last_message_id = (SELECT max(id) FROM messages
+                                       WHERE chat_id = c.id)
+ WHERE c.last_message_at IS NOT NULL;
 
 -- The index of a chat's messages in order now carries their authors, so
 -- that an unread count is an index-only scan.
@@ -160,7 +167,8 @@ BEGIN
 		END IF;
 		RETURN;
 	END IF;
-	UPDATE chats SET last_message_at = created WHERE id = p_chat;
+	UPDATE chats SET last_message_at = created, last_message_id = message_id
+	 WHERE id = p_chat;
 	outcome := 'created';
 END
 $$;
@@ -256,8 +264,8 @@ BEGIN
 		              SELECT id FROM chats
 		               WHERE type = 'private' AND pair_high = p_from)
 		 ORDER BY id
-		RETURNING chat_id, created_at)
-	UPDATE chats c SET last_message_at = s.created_at
+		RETURNING id, chat_id, created_at)
+	UPDATE chats c SET last_message_at = s.created_at, last_message_id = s.id
 	  FROM sent s WHERE c.id = s.chat_id;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;

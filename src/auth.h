@@ -80,23 +80,21 @@ enum api_error auth_lookup(struct db *db, struct caller *c, struct reply *r);
 
 /* The session check inside an endpoint's own statement, so that a request
  * with a token costs one round trip, not two (struct route's
- * inline_session): common table expressions "who" (session_id, user_id
- * of the live session whose hash halves are the parameters tok and check,
- * idle less than idle seconds; no row: no such session) and the marks of
- * use auth_lookup() makes. The check half is compared by PostgreSQL, not
- * in constant time, which gives nothing away: the row is found by the
- * other half, which only the token's holder can produce. */
+ * inline_session): the common table expression "who" (session_id,
+ * user_id of the live session whose hash halves are the parameters tok
+ * and check, idle less than idle seconds; no row: no such session),
+ * which makes the marks of use auth_lookup() makes when they are due
+ * (chatd_session_used, sql/007_session_marks.sql). The check half is
+ * compared by PostgreSQL, not in constant time, which gives nothing away:
+ * the row is found by the other half, which only the token's holder can
+ * produce. */
 #define AUTH_SESSION_CTE(tok, check, idle) \
-    " who AS (SELECT id AS session_id, user_id, last_used_at" \
+    " who AS (SELECT id AS session_id, user_id, CASE WHEN" \
+    "  last_used_at < now() - interval '1 minute' THEN" \
+    "  chatd_session_used(id, user_id) END AS marked" \
     "  FROM sessions WHERE token_id = " tok "::bytea" \
     "  AND token_check = " check "::bytea AND expires_at > now()" \
-    "  AND last_used_at > now() - make_interval(secs => " idle "::int))," \
-    " who_used AS (UPDATE sessions SET last_used_at = now() FROM who" \
-    "  WHERE sessions.id = who.session_id" \
-    "  AND who.last_used_at < now() - interval '1 minute')," \
-    " who_seen AS (UPDATE users SET last_seen_at = now() FROM who" \
-    "  WHERE users.id = who.user_id AND (users.last_seen_at IS NULL" \
-    "  OR users.last_seen_at < now() - interval '1 minute'))"
+    "  AND last_used_at > now() - make_interval(secs => " idle "::int))"
 
 /* The user a request acts for (API.md 2.1) once its caller is known:
  * *acting as decoded (decode_acting_user; -1: not given, the caller),

@@ -41,11 +41,18 @@ struct chats_get_req {
  * user, $2 whether to count unread messages (a CASE runs its subquery
  * only when taken). Columns: id, name, created_at, last_message_at,
  * members int8[], type, owner_id, last_read, unread. */
+/* The unread messages of member m of chat c (user the member): others'
+ * messages after the read marker, counted (exact at every moment), or 0
+ * without counting when the marker is at or past the chat's newest. */
+#define UNREAD(user) \
+    " (CASE WHEN m.last_read >= c.last_message_id THEN 0 ELSE" \
+    "  (SELECT count(*) FROM messages x WHERE x.chat_id = m.chat_id" \
+    "   AND x.id > coalesce(m.last_read, 0) AND x.author_id <> " user \
+    "  ) END)"
 #define CHATS_OF_USER \
     "SELECT c.id, c.name, c.created_at, c.last_message_at, c.members," \
     "  c.type, c.owner_id, m.last_read, CASE WHEN $2::boolean THEN" \
-    "  (SELECT count(*) FROM messages x WHERE x.chat_id = m.chat_id" \
-    "   AND x.id > coalesce(m.last_read, 0) AND x.author_id <> $1) END" \
+    UNREAD("$1") " END" \
     " FROM chat_members m CROSS JOIN LATERAL" \
     "  (SELECT * FROM chats WHERE chats.id = m.chat_id OFFSET 0) c" \
     " WHERE m.user_id = $1"
@@ -78,9 +85,7 @@ static const struct query chats_get_mine = {"chats_get_mine",
     XSTR(CHATS_WHOLE_MAX) " + 1) n) <= " XSTR(CHATS_WHOLE_MAX) ")"
     " SELECT c.id, c.name, c.created_at, c.last_message_at, c.members,"
     "  c.type, c.owner_id, m.last_read, CASE WHEN $2::boolean THEN"
-    "  (SELECT count(*) FROM messages x WHERE x.chat_id = m.chat_id"
-    "   AND x.id > coalesce(m.last_read, 0) AND x.author_id <> me.user_id)"
-    "  END"
+    UNREAD("me.user_id") " END"
     " FROM me JOIN chat_members m ON m.user_id = me.user_id CROSS JOIN"
     "  LATERAL (SELECT * FROM chats WHERE chats.id = m.chat_id OFFSET 0) c"
     CHATS_ORDER, 5};
