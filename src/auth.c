@@ -24,22 +24,17 @@ struct auth_config auth_config = {
 
 /* The live session of a token's first hash half ($1), idle for less than
  * $2 seconds: a read of one index entry, which is all a request pays.
- * Columns: id, user_id, token_check, and whether it was last marked used
- * more than a minute ago. */
+ * Columns: id, user_id, token_check, and whether its marks of use are
+ * due. */
 static const struct query auth_session = {"auth_session",
-    "SELECT id, user_id, token_check,"
-    "  last_used_at < now() - interval '1 minute'"
-    " FROM sessions WHERE token_id = $1 AND expires_at > now()"
-    " AND last_used_at > now() - make_interval(secs => $2::int)", 2};
+    "SELECT id, user_id, token_check," AUTH_MARKS_DUE
+    " FROM sessions WHERE token_id = $1 AND" AUTH_LIVE("$2"), 2};
 
-/* Session $1 is used now, and its user $2 seen: once a minute at most per
- * session (auth_lookup), so a busy session writes once a minute, not per
+/* Session $1 is used now, and its user $2 seen (sql/007_session_marks.sql):
+ * only when due, so a busy session writes once a minute, not per
  * request. */
 static const struct query auth_used = {"auth_used",
-    "WITH used AS (UPDATE sessions SET last_used_at = now() WHERE id = $1)"
-    " UPDATE users SET last_seen_at = now() WHERE id = $2"
-    " AND (last_seen_at IS NULL"
-    "  OR last_seen_at < now() - interval '1 minute')", 2};
+    "SELECT chatd_session_used($1, $2)", 2};
 
 static const struct query auth_failure = {"auth_failure",
     "INSERT INTO login_failures (user_id) VALUES ($1)", 1};

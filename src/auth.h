@@ -78,6 +78,14 @@ enum api_error auth_parse(char *const *envp, const char *method,
  * marked used (and its user seen) at most once a minute. */
 enum api_error auth_lookup(struct db *db, struct caller *c, struct reply *r);
 
+/* The sessions that are live: not past their lifetime, and used less
+ * than idle seconds ago (idle: the parameter that holds it). */
+#define AUTH_LIVE(idle) \
+    " expires_at > now()" \
+    " AND last_used_at > now() - make_interval(secs => " idle "::int)"
+/* Whether a session's marks of use are due (once a minute). */
+#define AUTH_MARKS_DUE " last_used_at < now() - interval '1 minute'"
+
 /* The session check inside an endpoint's own statement, so that a request
  * with a token costs one round trip, not two (struct route's
  * inline_session): the common table expression "who" (session_id,
@@ -89,12 +97,10 @@ enum api_error auth_lookup(struct db *db, struct caller *c, struct reply *r);
  * the row is found by the other half, which only the token's holder can
  * produce. */
 #define AUTH_SESSION_CTE(tok, check, idle) \
-    " who AS (SELECT id AS session_id, user_id, CASE WHEN" \
-    "  last_used_at < now() - interval '1 minute' THEN" \
-    "  chatd_session_used(id, user_id) END AS marked" \
+    " who AS (SELECT id AS session_id, user_id, CASE WHEN" AUTH_MARKS_DUE \
+    "  THEN chatd_session_used(id, user_id) END AS marked" \
     "  FROM sessions WHERE token_id = " tok "::bytea" \
-    "  AND token_check = " check "::bytea AND expires_at > now()" \
-    "  AND last_used_at > now() - make_interval(secs => " idle "::int))"
+    "  AND token_check = " check "::bytea AND" AUTH_LIVE(idle) ")"
 
 /* The user a request acts for (API.md 2.1) once its caller is known:
  * *acting as decoded (decode_acting_user; -1: not given, the caller),

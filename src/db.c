@@ -92,6 +92,11 @@ static bool prepare(PGconn *conn, const struct query *const *qs)
  * statements are short; compiling one costs more than it can save, 18 ms
  * on a chats/get of 5,000 chats), then every statement of every route,
  * and auth.c's, prepared. */
+/* The statements of the modules that several routes share. */
+static const struct query *const *const shared_queries[] = {
+	auth_queries, direct_queries, membership_queries,
+};
+
 static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 {
 	char set[64];
@@ -112,8 +117,10 @@ static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 	for (i = 0; i < route_count; i++)
 		if (!prepare(conn, route_table[i]->queries))
 			return false;
-	return prepare(conn, auth_queries) && prepare(conn, direct_queries) &&
-	    prepare(conn, membership_queries);
+	for (i = 0; i < sizeof shared_queries / sizeof *shared_queries; i++)
+		if (!prepare(conn, shared_queries[i]))
+			return false;
+	return true;
 }
 
 /* PostgreSQL's notices and warnings ("terminating connection due to

@@ -14,7 +14,14 @@
 static const struct query membership_q = {"membership_change",
     "SELECT outcome FROM chatd_member_change($1, $2, $3, $4)", 4};
 
-const struct query *const membership_queries[] = {&membership_q, NULL};
+/* Does chat $1 exist, and is user $2 a member? */
+static const struct query membership_of = {"membership_of",
+    "SELECT EXISTS (SELECT FROM chat_members"
+    "  WHERE chat_id = c.id AND user_id = $2)"
+    " FROM chats c WHERE c.id = $1", 2};
+
+const struct query *const membership_queries[] = {&membership_q,
+    &membership_of, NULL};
 
 bool membership_decode(const json_t *root, void *out, struct decode_ctx *d)
 {
@@ -33,6 +40,25 @@ enum api_error membership_refuse(struct reply *r, bool exists,
 		    chat);
 	return reply_fail(r, API_FORBIDDEN, "the session's user is not a "
 	    "member of chat %s", chat);
+}
+
+enum api_error membership_check(struct db *db, const char *chat,
+    int64_t user, struct reply *r)
+{
+	char id[21];
+	const char *params[2] = {chat, id};
+	enum api_error err;
+	PGresult *res;
+	bool exists, member;
+
+	id_format(user, id);
+	res = db_query(db, &membership_of, params, &err);
+	if (res == NULL)
+		return reply_db_error(r, err);
+	exists = PQntuples(res) == 1;
+	member = exists && *PQgetvalue(res, 0, 0) != 0;
+	PQclear(res);
+	return member ? API_OK : membership_refuse(r, exists, chat);
 }
 
 bool membership_refused(const char *outcome, const char *chat,

@@ -34,6 +34,12 @@ enum api_error membership_change(struct db *db,
 enum api_error membership_refuse(struct reply *r, bool exists,
     const char *chat);
 
+/* Whether user may see chat: API_OK for a member, else the refusal of
+ * membership_refuse() (or 503/500 when the database fails). For a list
+ * that came back empty, to tell why. */
+enum api_error membership_check(struct db *db, const char *chat,
+    int64_t user, struct reply *r);
+
 /* For an outcome word of sql/006_membership.sql: true, with the refusal
  * in *err, when it is 'no_chat' or 'not_member'. */
 bool membership_refused(const char *outcome, const char *chat,

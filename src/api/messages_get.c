@@ -61,13 +61,6 @@ static const struct query messages_get_newest_as = {"messages_get_newest_as",
     AS_MEMBER(NEWEST), 7};
 static const struct query messages_get_chat_q = {"messages_get_chat",
     "SELECT FROM chats WHERE id = $1", 1};
-/* With a session and no row: does chat $1 exist, and is user $2 a
- * member? */
-static const struct query messages_get_member_q = {"messages_get_member",
-    "SELECT EXISTS (SELECT FROM chat_members"
-    "  WHERE chat_id = c.id AND user_id = $2)"
-    " FROM chats c WHERE c.id = $1", 2};
-
 static bool messages_get_decode(const json_t *root, void *out,
     struct decode_ctx *d)
 {
@@ -112,27 +105,6 @@ static bool put_messages(struct buf *b, const PGresult *res, int n,
 	return list_rows(b, res, n, put_message, arg);
 }
 
-/* A session reads the chats it is a member of: 404 for no such chat, 403
- * for another's; asked only when the page came back empty. */
-static enum api_error check_member(struct db *db, const char *chat,
-    int64_t caller, struct reply *r)
-{
-	char user[21];
-	const char *params[2] = {chat, user};
-	enum api_error err;
-	PGresult *res;
-	bool exists, member;
-
-	id_format(caller, user);
-	res = db_query(db, &messages_get_member_q, params, &err);
-	if (res == NULL)
-		return reply_db_error(r, err);
-	exists = PQntuples(res) == 1;
-	member = exists && *PQgetvalue(res, 0, 0) != 0;
-	PQclear(res);
-	return member ? API_OK : membership_refuse(r, exists, chat);
-}
-
 static enum api_error messages_get(struct db *db, const void *arg,
     struct reply *r)
 {
@@ -166,7 +138,7 @@ static enum api_error messages_get(struct db *db, const void *arg,
 		return err;
 	err = auth_lookup(db, in->caller, r);
 	if (err == API_OK)
-		err = check_member(db, id, in->caller->user, r);
+		err = membership_check(db, id, in->caller->user, r);
 	if (err == API_OK)	/* a member, and no message in the range */
 		buf_puts(&r->body, "[]\n");
 	return err;
@@ -179,6 +151,5 @@ const struct route route_messages_get = {
 	.decode = messages_get_decode, .handle = messages_get,
 	.queries = (const struct query *const[]){&messages_get_oldest_q,
 	    &messages_get_newest_q, &messages_get_oldest_as,
-	    &messages_get_newest_as, &messages_get_chat_q,
-	    &messages_get_member_q, NULL},
+	    &messages_get_newest_as, &messages_get_chat_q, NULL},
 };

@@ -725,6 +725,80 @@ static void test_users_list(void **state)
 
 /* A session ends at its absolute expiry and after --session-idle without
  * use: moved there in the database, the next request is refused. */
+/* The seconds since the one session of user id was last marked used, and
+ * since the user was last seen. */
+static void marks_age(const char *id, long *used, long *seen)
+{
+	char sql[256], *got;
+
+	snprintf(sql, sizeof(sql), "SELECT round(extract(epoch FROM now() - "
+		 "s.last_used_at)) || ' ' || round(extract(epoch FROM now() - "
+		 "u.last_seen_at)) FROM sessions s JOIN users u ON u.id = "
+		 "s.user_id WHERE u.id = %s", id);
+	got = stack_psql_output(&the_stack, sql);
+	assert_non_null(got);
+	assert_int_equal(sscanf(got, "%ld %ld", used, seen), 2);
+	free(got);
+}
+
+/* Backdates the marks of user id's session and of the user by secs. */
+static void backdate_marks(const char *id, int secs)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "UPDATE sessions SET last_used_at = now() - "
+		 "interval '%d seconds' WHERE user_id = %s; UPDATE users SET "
+		 "last_seen_at = now() - interval '%d seconds' WHERE id = %s",
+		 secs, id, secs, id);
+	assert_int_equal(stack_psql(&the_stack, "chatd", sql), 0);
+}
+
+/* One request as a's session, answering status, and whether it moved
+ * the marks: they were backdated by secs, which is "due" past a minute. */
+static void check_marks(const struct account *a, const char *path,
+			const char *body, long status, int secs)
+{
+	struct http_reply r;
+	long used, seen;
+
+	backdate_marks(a->id, secs);
+	http_post_as(a->token, path, body, &r);
+	check_status(&r, status, path);
+	http_reply_free(&r);
+	marks_age(a->id, &used, &seen);
+	if (secs < 60 && (used < secs || seen < secs))
+		fail_msg_at("%s: marks %d s old were written again (now %ld "
+			    "and %ld s old)", path, secs, used, seen);
+	if (secs >= 60 && (used > 10 || seen > 10))
+		fail_msg_at("%s: marks %d s old were not renewed (%ld and %ld "
+			    "s old)", path, secs, used, seen);
+}
+
+/* A request marks its session used and its user seen when that was more
+ * than a minute ago, and writes nothing when it was less: where the
+ * worker looks the session up (users/me) and where the endpoint's own
+ * statement checks it (chats/get, users/add). */
+static void test_marks_of_use(void **state)
+{
+	struct account a;
+	struct http_reply r;
+	char body[96];
+
+	(void)state;
+	must_account("marks", &a);
+	http_post_as(a.token, "/chats/add", "{\"name\":\"marks\",\"users\":[]}",
+		     &r);
+	check_status(&r, 201, "a chat of the account's, for chats/get");
+	http_reply_free(&r);
+	check_marks(&a, "/users/me", "{}", 200, 30);
+	check_marks(&a, "/users/me", "{}", 200, 120);
+	check_marks(&a, "/chats/get", "{}", 200, 30);
+	check_marks(&a, "/chats/get", "{}", 200, 120);
+	snprintf(body, sizeof(body), "{\"username\":\"marks_of_%s\"}", a.id);
+	check_marks(&a, "/users/add", body, 201, 30);
+	check_marks(&a, "/users/add", body, 409, 120);
+}
+
 static void test_session_expiry(void **state)
 {
 	struct account a, b;
@@ -846,6 +920,7 @@ int main(void)
 		cmocka_unit_test(test_users_me),
 		cmocka_unit_test(test_users_list),
 		cmocka_unit_test(test_session_expiry),
+		cmocka_unit_test(test_marks_of_use),
 		cmocka_unit_test(test_required_mode_and_rehash),
 		cmocka_unit_test(test_tokens_not_logged),
 	};

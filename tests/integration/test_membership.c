@@ -519,6 +519,56 @@ static void fire(struct shot *s, int n)
 
 /* ---- 1. seed 004's positive scenario ------------------------------------- */
 
+/* chats/get with a session where its one statement yields nothing: a
+ * caller in more chats than it lists whole (CHATS_WHOLE_MAX, 500 in
+ * src/api/chats_get.c), streamed with read markers and unread counts,
+ * and a caller in no chat. */
+#define MANY_CHATS 501
+static void test_many_chats_with_session(void **state)
+{
+	struct account reader, writer, lonely;
+	struct http_reply r;
+	char chat[ID_LEN], msg[ID_LEN];
+	json_t *list, *item;
+	size_t i, unread = 0;
+
+	(void)state;
+	signup_account("many_r", &reader);
+	signup_account("many_w", &writer);
+	signup_account("lonely", &lonely);
+	sql_run("WITH c AS (INSERT INTO chats (name) SELECT 'many_%s_' || g"
+		" FROM generate_series(1, %d) g RETURNING id)"
+		" INSERT INTO chat_members (chat_id, user_id)"
+		" SELECT id, u FROM c, (VALUES (%s::bigint), (%s)) v(u)",
+		reader.id, MANY_CHATS, reader.id, writer.id);
+	snprintf(chat, sizeof(chat), "%lld", sql_number("SELECT max(chat_id) "
+		 "FROM chat_members WHERE user_id = %s", reader.id));
+	post_message(writer.token, chat, "one of many", msg);
+
+	list = chats_of(&reader);
+	assert_int_equal(json_array_size(list), MANY_CHATS);
+	json_array_foreach(list, i, item) {
+		if (!json_is_integer(json_object_get(item, "unread")) ||
+		    !json_is_null(json_object_get(item, "last_read")))
+			fail_msg_at("item %zu has no unread count or a marker",
+				    i);
+		unread += (size_t)json_integer_value(json_object_get(item,
+								     "unread"));
+	}
+	assert_string_equal(str_of(json_array_get(list, 0), "id"), chat);
+	assert_int_equal(json_integer_value(json_object_get(
+		json_array_get(list, 0), "unread")), 1);
+	assert_int_equal(unread, 1);
+	json_decref(list);
+	read_to(204, &reader, "read the one message", chat, msg);
+	check_marker(&reader, chat, msg, 0);
+
+	expect(&r, 200, lonely.token, "chats/get in no chat", "/chats/get",
+	       "{}");
+	assert_int_equal(json_array_size(r.json), 0);
+	http_reply_free(&r);
+}
+
 static void test_seed004_scenario(void **state)
 {
 	struct account u1, u2;
@@ -1601,6 +1651,7 @@ int main(void)
 		cmocka_unit_test(test_race_unread),
 		cmocka_unit_test(test_race_send),
 		cmocka_unit_test(test_broadcast),
+		cmocka_unit_test(test_many_chats_with_session),
 	};
 
 	setenv("CHATD_SERVE_ARGS", BASE_ARGS, 1);
