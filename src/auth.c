@@ -27,8 +27,8 @@ struct auth_config auth_config = {
  * Columns: id, user_id, token_check, and whether its marks of use are
  * due. */
 static const struct query auth_session = {"auth_session",
-    "SELECT id, user_id, token_check," AUTH_MARKS_DUE
-    " FROM sessions WHERE token_id = $1 AND" AUTH_LIVE("$2"), 2};
+    "SELECT id, user_id, token_check," AUTH_MARKS_DUE("")
+    " FROM sessions WHERE token_id = $1 AND" AUTH_LIVE("", "$2"), 2};
 
 /* Session $1 is used now, and its user $2 seen (sql/007_session_marks.sql):
  * only when due, so a busy session writes once a minute, not per

@@ -99,13 +99,18 @@ static const struct query *const *const shared_queries[] = {
 
 static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 {
-	char set[64];
+	char set[96];
 	PGresult *res;
 	bool ok;
 	size_t i;
 
-	snprintf(set, sizeof set, "SET statement_timeout = %d; SET jit = off",
-	    statement_timeout_ms);
+	/* No JIT: it costs chatd's short statements more than it saves. No
+	 * Memoize: chatd's statements look rows up by keys that do not
+	 * repeat within a statement (each of a user's chats once), so its
+	 * cache only copies every row it misses; chats/get of a user in
+	 * 5,000 chats took 30 ms with it, 23 without. */
+	snprintf(set, sizeof set, "SET statement_timeout = %d; SET jit = off;"
+	    " SET enable_memoize = off", statement_timeout_ms);
 	res = PQexec(conn, set);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)

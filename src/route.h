@@ -53,7 +53,7 @@ struct route {
 	const char *method;	/* the one method it takes: "POST" or "GET" */
 	enum route_session session;	/* 401 without one when needed */
 	/* Its handler checks a pending session in its own statement
-	 * (AUTH_SESSION_CTE, auth.h): the worker does not look it up first,
+	 * (AUTH_SESSION_IS, auth.h): the worker does not look it up first,
 	 * so a request with a token costs one round trip. */
 	bool inline_session;
 	enum route_body body;

@@ -22,7 +22,7 @@ struct auth_sessions_req {
 /* Columns: id, created_at, last_used_at, expires_at, current. */
 static const struct query auth_sessions_list = {"auth_sessions",
     "SELECT id, created_at, last_used_at, expires_at, id = $2 FROM sessions"
-    " WHERE user_id = $1 AND" AUTH_LIVE("$3")
+    " WHERE user_id = $1 AND" AUTH_LIVE("", "$3")
     " ORDER BY created_at, id", 3};
 
 static bool auth_sessions_decode(const json_t *root, void *out,

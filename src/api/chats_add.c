@@ -39,9 +39,9 @@ static const struct query chats_add_insert = {"chats_add",
  * $5 seconds): no row without one (nothing made). Columns: the caller,
  * new_chat, missing_user. */
 static const struct query chats_add_as = {"chats_add_as",
-    "WITH" AUTH_SESSION_CTE("$3", "$4", "$5")
-    " SELECT who.user_id, c.new_chat, c.missing_user FROM who"
-    " CROSS JOIN LATERAL chatd_chat_add($1, $2, who.user_id) c", 5};
+    "SELECT s.user_id, c.new_chat, c.missing_user FROM sessions s"
+    " CROSS JOIN LATERAL chatd_chat_add($1, $2, s.user_id) c"
+    " WHERE" AUTH_SESSION_IS("$3", "$4", "$5"), 5};
 
 /* The first distinct ids of "users" (checked by decode_ids). */
 static void collect_named(const json_t *root, struct chats_add_req *req)

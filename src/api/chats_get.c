@@ -78,10 +78,10 @@ static const struct query chats_get_user = {"chats_get_user",
  * other statements, which tell those apart. $2 is unused (true), so that
  * the columns are those of few. */
 static const struct query chats_get_mine = {"chats_get_mine",
-    "WITH" AUTH_SESSION_CTE("$3", "$4", "$5") ","
-    " me AS (SELECT user_id FROM who WHERE ($1::bigint IS NULL"
-    "  OR $1::bigint = who.user_id) AND (SELECT count(*) FROM"
-    "  (SELECT FROM chat_members WHERE user_id = who.user_id LIMIT "
+    "WITH me AS (SELECT s.user_id FROM sessions s WHERE"
+    AUTH_SESSION_IS("$3", "$4", "$5") " AND ($1::bigint IS NULL"
+    "  OR $1::bigint = s.user_id) AND (SELECT count(*) FROM"
+    "  (SELECT FROM chat_members WHERE user_id = s.user_id LIMIT "
     XSTR(CHATS_WHOLE_MAX) " + 1) n) <= " XSTR(CHATS_WHOLE_MAX) ")"
     " SELECT c.id, c.name, c.created_at, c.last_message_at, c.members,"
     "  c.type, c.owner_id, m.last_read, CASE WHEN $2::boolean THEN"

@@ -27,17 +27,16 @@ struct messages_add_req {
 static const struct query messages_add_insert = {"messages_add",
     "SELECT outcome, message_id FROM chatd_message_add($1, $2, $3, $4)", 4};
 /* The same as the session of $5/$6 (idle less than $7 seconds), $2 the
- * author asked for or NULL: no row without a session. When $2 is not the
- * caller the function is given no chat, and answers 'no_chat' having
- * done nothing (a WHERE around the call would not do: the planner makes
- * it a join filter, applied after the call). Columns: the caller,
- * outcome, message_id. */
+ * author asked for or NULL: no row without a session (the session's
+ * conditions are its scan's, met before the call, which needs its row).
+ * When $2 is not the caller the function is given no chat, and answers
+ * 'no_chat' having done nothing. Columns: the caller, outcome,
+ * message_id. */
 static const struct query messages_add_as = {"messages_add_as",
-    "WITH" AUTH_SESSION_CTE("$5", "$6", "$7")
-    " SELECT who.user_id, a.outcome, a.message_id FROM who"
+    "SELECT s.user_id, a.outcome, a.message_id FROM sessions s"
     " CROSS JOIN LATERAL chatd_message_add(CASE WHEN $2::bigint IS NULL"
-    "  OR $2::bigint = who.user_id THEN $1::bigint END, who.user_id, $3,"
-    "  $4) a", 7};
+    "  OR $2::bigint = s.user_id THEN $1::bigint END, s.user_id, $3, $4) a"
+    " WHERE" AUTH_SESSION_IS("$5", "$6", "$7"), 7};
 
 static bool messages_add_decode(const json_t *root, void *out,
     struct decode_ctx *d)

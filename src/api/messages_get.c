@@ -46,19 +46,18 @@ struct messages_get_req {
  * row is read, so that the session and the membership cost no statement
  * of their own. No row: the handler asks why. */
 #define MEMBER_ONLY \
-    " AND EXISTS (SELECT FROM who JOIN chat_members cm" \
-    "  ON cm.user_id = who.user_id WHERE cm.chat_id = $1)"
-#define AS_MEMBER(q) \
-    "WITH" AUTH_SESSION_CTE("$5", "$6", "$7") " " q(MEMBER_ONLY)
+    " AND EXISTS (SELECT FROM sessions s WHERE" \
+    AUTH_SESSION_IS("$5", "$6", "$7") " AND EXISTS (SELECT FROM" \
+    "  chat_members cm WHERE cm.chat_id = $1 AND cm.user_id = s.user_id))"
 
 static const struct query messages_get_oldest_q = {"messages_get_oldest",
     OLDEST(""), 4};
 static const struct query messages_get_newest_q = {"messages_get_newest",
     NEWEST(""), 4};
 static const struct query messages_get_oldest_as = {"messages_get_oldest_as",
-    AS_MEMBER(OLDEST), 7};
+    OLDEST(MEMBER_ONLY), 7};
 static const struct query messages_get_newest_as = {"messages_get_newest_as",
-    AS_MEMBER(NEWEST), 7};
+    NEWEST(MEMBER_ONLY), 7};
 static const struct query messages_get_chat_q = {"messages_get_chat",
     "SELECT FROM chats WHERE id = $1", 1};
 static bool messages_get_decode(const json_t *root, void *out,

@@ -11,20 +11,19 @@
 
 struct users_add_req {
 	const char *username;	/* borrowed from the body */
-	const struct caller *caller;
+	struct caller *caller;
 };
 
 static const struct query users_add_insert = {"users_add",
     "INSERT INTO users (username) VALUES ($1) "
     "ON CONFLICT (username) DO NOTHING RETURNING id", 1};
-/* The same as the session of $2/$3 (idle less than $4 seconds): no row
- * without one (nothing inserted). Columns: the caller, the new id (NULL:
- * the name is taken). */
+/* The same as the session of $2/$3 (idle less than $4 seconds). No row
+ * when there is no such session (nothing inserted) or the name is taken:
+ * the handler then asks which. */
 static const struct query users_add_as = {"users_add_as",
-    "WITH" AUTH_SESSION_CTE("$2", "$3", "$4") ","
-    " i AS (INSERT INTO users (username) SELECT $1 FROM who"
-    "  ON CONFLICT (username) DO NOTHING RETURNING id)"
-    " SELECT who.user_id, (SELECT id FROM i) FROM who", 4};
+    "INSERT INTO users (username) SELECT $1 FROM sessions s WHERE"
+    AUTH_SESSION_IS("$2", "$3", "$4")
+    " ON CONFLICT (username) DO NOTHING RETURNING id", 4};
 
 static bool users_add_decode(const json_t *root, void *out,
     struct decode_ctx *d)
@@ -45,24 +44,25 @@ static enum api_error users_add(struct db *db, const void *arg,
 	    in->caller->token_check, auth_texts.idle};
 	enum api_error err = API_OK;
 	PGresult *res;
-	int col = 0;
+	bool created;
 
-	if (in->caller->pending) {
-		res = db_query(db, &users_add_as, params, &err);
-		col = 1;
-	} else {
-		res = db_query(db, &users_add_insert, params, &err);
-	}
+	res = db_query(db, in->caller->pending ? &users_add_as :
+	    &users_add_insert, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
-	if (col == 1 && PQntuples(res) == 0)
-		err = auth_refuse_ended(r);
-	else if (PQntuples(res) == 0 || PQgetisnull(res, 0, col))
-		err = reply_fail(r, API_CONFLICT, "username is already taken");
-	else
-		reply_created(r, pgbin_int8(PQgetvalue(res, 0, col)));
+	created = PQntuples(res) == 1;
+	if (created)
+		reply_created(r, pgbin_int8(PQgetvalue(res, 0, 0)));
 	PQclear(res);
-	return err;
+	if (created)
+		return API_OK;
+	/* Nothing inserted: the name is taken, or the session has ended. */
+	if (in->caller->pending) {
+		err = auth_lookup(db, in->caller, r);
+		if (err != API_OK)
+			return err;
+	}
+	return reply_fail(r, API_CONFLICT, "username is already taken");
 }
 
 const struct route route_users_add = {

@@ -31,6 +31,10 @@
 --                          user it acts as (the author, the user whose chats
 --                          it reads) or, for requests that name no user, of
 --                          BENCH_CALLER; unset, requests carry none
+--   BENCH_ALSO             chats/add names this user as well, a fourth
+--                          member (the bearer table's request without a
+--                          token, which so makes the chat that the
+--                          caller's token makes with three)
 --   BENCH_CALLER           the user a session endpoint acts as (its token
 --                          comes from BENCH_TOKENS, which it then needs)
 --   BENCH_PEER_LO, _HI     chats/direct, messages/send: the other user, at
@@ -130,10 +134,12 @@ end
 
 function M.chats_add()
 	local lo, hi = M.int("BENCH_MEMBER_LO"), M.int("BENCH_MEMBER_HI")
+	local also = os.getenv("BENCH_ALSO")
+	also = (also ~= nil and also ~= "") and string.format(',"%d"', M.int("BENCH_ALSO")) or ""
 	return function()
 		return M.post("/chats/add", string.format(
-			'{"name":"c%s","users":["%d","%d","%d"]}', M.unique(),
-			math.random(lo, hi), math.random(lo, hi), math.random(lo, hi)))
+			'{"name":"c%s","users":["%d","%d","%d"%s]}', M.unique(),
+			math.random(lo, hi), math.random(lo, hi), math.random(lo, hi), also))
 	end
 end
 
