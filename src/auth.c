@@ -32,9 +32,10 @@ static const struct query auth_session = {"auth_session",
 
 /* Session $1 is used now, and its user $2 seen (sql/007_session_marks.sql):
  * only when due, so a busy session writes once a minute, not per
- * request. */
+ * request; in a transaction of its own, which waits for no disk
+ * (sql/008_quiet_marks.sql). */
 static const struct query auth_used = {"auth_used",
-    "SELECT chatd_session_used($1, $2)", 2};
+    "SELECT chatd_session_used($1, $2, true)", 2};
 
 static const struct query auth_failure = {"auth_failure",
     "INSERT INTO login_failures (user_id) VALUES ($1)", 1};

@@ -93,7 +93,9 @@ enum api_error auth_lookup(struct db *db, struct caller *c, struct reply *r);
  * conditions that keep, of the statement's "sessions s", only the live
  * session whose hash halves are the parameters tok and check, idle less
  * than idle seconds, and make its marks of use as auth_lookup() does
- * when they are due (chatd_session_used, sql/007_session_marks.sql). The
+ * when they are due (chatd_session_used, sql/007_session_marks.sql);
+ * alone: "true" when the statement writes nothing else, whose marks then
+ * commit without waiting for the disk (sql/008_quiet_marks.sql). The
  * CASEs fix the order: PostgreSQL evaluates a scan's conditions in an
  * order of its own choosing otherwise, and the marks are made for the
  * session found only. The check half is compared by PostgreSQL, not in
@@ -101,11 +103,11 @@ enum api_error auth_lookup(struct db *db, struct caller *c, struct reply *r);
  * half, which only the token's holder can produce. (A common table
  * expression of the session, which a volatile function makes PostgreSQL
  * materialize, cost a users/add a tenth more than this.) */
-#define AUTH_SESSION_IS(tok, check, idle) \
+#define AUTH_SESSION_IS(tok, check, idle, alone) \
     " s.token_id = " tok "::bytea AND CASE WHEN" \
     "  s.token_check = " check "::bytea AND" AUTH_LIVE("s.", idle) \
     " THEN CASE WHEN" AUTH_MARKS_DUE("s.") \
-    "  THEN chatd_session_used(s.id, s.user_id) ELSE true END" \
+    "  THEN chatd_session_used(s.id, s.user_id, " alone ") ELSE true END" \
     " ELSE false END"
 
 /* The user a request acts for (API.md 2.1) once its caller is known:

@@ -99,7 +99,7 @@ static const struct query *const *const shared_queries[] = {
 
 static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 {
-	char set[96];
+	char set[160];
 	PGresult *res;
 	bool ok;
 	size_t i;
@@ -108,9 +108,11 @@ static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 	 * Memoize: chatd's statements look rows up by keys that do not
 	 * repeat within a statement (each of a user's chats once), so its
 	 * cache only copies every row it misses; chats/get of a user in
-	 * 5,000 chats took 30 ms with it, 23 without. */
+	 * 5,000 chats took 30 ms with it, 23 without. The presence window
+	 * (auth.h) as a setting that statements read (users/list). */
 	snprintf(set, sizeof set, "SET statement_timeout = %d; SET jit = off;"
-	    " SET enable_memoize = off", statement_timeout_ms);
+	    " SET enable_memoize = off; SET chatd.presence_seconds = %d",
+	    statement_timeout_ms, auth_config.presence_seconds);
 	res = PQexec(conn, set);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)

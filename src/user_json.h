@@ -10,14 +10,20 @@
 
 #include "buf.h"
 
+/* Whether user u holds a session that has not expired: true, or NULL.
+ * A scalar subquery, which PostgreSQL runs for each user it is asked
+ * about (an index probe), where it may answer an EXISTS by reading every
+ * session into a hash table first. */
+#define USER_HAS_SESSION \
+    "(SELECT true FROM sessions s WHERE s.user_id = u.id" \
+    " AND s.expires_at > now() LIMIT 1)"
 /* Whether user u is online: seen (an authenticated request, a signup or
  * a login) within the presence window, and holding a session that has not
  * expired (who logged out everywhere is offline at once). $presence is the
  * parameter holding the window in seconds. */
 #define USER_ONLINE(presence) \
     "coalesce(u.last_seen_at > now() - make_interval(secs => " \
-    presence "::int) AND EXISTS (SELECT FROM sessions s" \
-    " WHERE s.user_id = u.id AND s.expires_at > now()), false)"
+    presence "::int) AND " USER_HAS_SESSION ", false)"
 #define USER_COLUMNS(presence) \
     "u.id, u.username, u.created_at, u.last_seen_at, " USER_ONLINE(presence)
 #define USER_NCOLUMNS 5

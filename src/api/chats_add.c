@@ -41,7 +41,7 @@ static const struct query chats_add_insert = {"chats_add",
 static const struct query chats_add_as = {"chats_add_as",
     "SELECT s.user_id, c.new_chat, c.missing_user FROM sessions s"
     " CROSS JOIN LATERAL chatd_chat_add($1, $2, s.user_id) c"
-    " WHERE" AUTH_SESSION_IS("$3", "$4", "$5"), 5};
+    " WHERE" AUTH_SESSION_IS("$3", "$4", "$5", "false"), 5};
 
 /* The first distinct ids of "users" (checked by decode_ids). */
 static void collect_named(const json_t *root, struct chats_add_req *req)

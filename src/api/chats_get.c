@@ -79,7 +79,7 @@ static const struct query chats_get_user = {"chats_get_user",
  * the columns are those of few. */
 static const struct query chats_get_mine = {"chats_get_mine",
     "WITH me AS (SELECT s.user_id FROM sessions s WHERE"
-    AUTH_SESSION_IS("$3", "$4", "$5") " AND ($1::bigint IS NULL"
+    AUTH_SESSION_IS("$3", "$4", "$5", "true") " AND ($1::bigint IS NULL"
     "  OR $1::bigint = s.user_id) AND (SELECT count(*) FROM"
     "  (SELECT FROM chat_members WHERE user_id = s.user_id LIMIT "
     XSTR(CHATS_WHOLE_MAX) " + 1) n) <= " XSTR(CHATS_WHOLE_MAX) ")"

@@ -36,7 +36,7 @@ static const struct query messages_add_as = {"messages_add_as",
     "SELECT s.user_id, a.outcome, a.message_id FROM sessions s"
     " CROSS JOIN LATERAL chatd_message_add(CASE WHEN $2::bigint IS NULL"
     "  OR $2::bigint = s.user_id THEN $1::bigint END, s.user_id, $3, $4) a"
-    " WHERE" AUTH_SESSION_IS("$5", "$6", "$7"), 7};
+    " WHERE" AUTH_SESSION_IS("$5", "$6", "$7", "false"), 7};
 
 static bool messages_add_decode(const json_t *root, void *out,
     struct decode_ctx *d)

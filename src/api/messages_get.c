@@ -47,7 +47,7 @@ struct messages_get_req {
  * of their own. No row: the handler asks why. */
 #define MEMBER_ONLY \
     " AND EXISTS (SELECT FROM sessions s WHERE" \
-    AUTH_SESSION_IS("$5", "$6", "$7") " AND EXISTS (SELECT FROM" \
+    AUTH_SESSION_IS("$5", "$6", "$7", "true") " AND EXISTS (SELECT FROM" \
     "  chat_members cm WHERE cm.chat_id = $1 AND cm.user_id = s.user_id))"
 
 static const struct query messages_get_oldest_q = {"messages_get_oldest",

@@ -22,7 +22,7 @@ static const struct query users_add_insert = {"users_add",
  * the handler then asks which. */
 static const struct query users_add_as = {"users_add_as",
     "INSERT INTO users (username) SELECT $1 FROM sessions s WHERE"
-    AUTH_SESSION_IS("$2", "$3", "$4")
+    AUTH_SESSION_IS("$2", "$3", "$4", "false")
     " ON CONFLICT (username) DO NOTHING RETURNING id", 4};
 
 static bool users_add_decode(const json_t *root, void *out,

@@ -701,13 +701,26 @@ static void test_users_list(void **state)
 	assert_true(listed(r.json, plain));
 	http_reply_free(&r);
 
-	/* Paging: one after the id before b's is b. */
-	snprintf(body, sizeof(body), "{\"after\":\"%lld\",\"limit\":1}",
-		 atoll(b.id) - 1);
+	/* Paging: one after the id before b's is b, of all users and of
+	 * the online (whose statement reads the users seen lately first). */
+	for (i = 0; i < 2; i++) {
+		snprintf(body, sizeof(body), "{\"status\":\"%s\",\"after\":"
+			 "\"%lld\",\"limit\":1}", i ? "active" : "all",
+			 atoll(b.id) - 1);
+		http_post_as(a.token, "/users/list", body, &r);
+		check_status(&r, 200, body);
+		assert_int_equal(json_array_size(r.json), 1);
+		assert_true(listed(r.json, b.id));
+		http_reply_free(&r);
+	}
+	snprintf(body, sizeof(body), "{\"status\":\"active\",\"after\":"
+		 "\"%s\",\"limit\":1000}", b.id);
 	http_post_as(a.token, "/users/list", body, &r);
-	check_status(&r, 200, "users/list page");
-	assert_int_equal(json_array_size(r.json), 1);
-	assert_true(listed(r.json, b.id));
+	check_status(&r, 200, "users/list active after b");
+	assert_false(listed(r.json, b.id));
+	for (i = 0; i < json_array_size(r.json); i++)
+		assert_true(id_cmp(b.id, json_string_value(json_object_get(
+			json_array_get(r.json, i), "id"))) < 0);
 	http_reply_free(&r);
 
 	http_post_as(a.token, "/users/list", "{\"after\":\"9000000000000\"}", &r);
@@ -777,26 +790,63 @@ static void check_marks(const struct account *a, const char *path,
 /* A request marks its session used and its user seen when that was more
  * than a minute ago, and writes nothing when it was less: where the
  * worker looks the session up (users/me) and where the endpoint's own
- * statement checks it (chats/get, users/add). */
+ * statement checks it, reads (chats/get, messages/get) and writes
+ * (users/add, messages/add) alike. */
 static void test_marks_of_use(void **state)
 {
 	struct account a;
 	struct http_reply r;
-	char body[96];
+	char body[160], chat[32];
 
 	(void)state;
 	must_account("marks", &a);
 	http_post_as(a.token, "/chats/add", "{\"name\":\"marks\",\"users\":[]}",
 		     &r);
-	check_status(&r, 201, "a chat of the account's, for chats/get");
+	check_created(&r, chat, "a chat of the account's, for chats/get");
 	http_reply_free(&r);
 	check_marks(&a, "/users/me", "{}", 200, 30);
 	check_marks(&a, "/users/me", "{}", 200, 120);
 	check_marks(&a, "/chats/get", "{}", 200, 30);
 	check_marks(&a, "/chats/get", "{}", 200, 120);
+	snprintf(body, sizeof(body), "{\"chat\":\"%s\",\"limit\":10}", chat);
+	check_marks(&a, "/messages/get", body, 200, 30);
+	check_marks(&a, "/messages/get", body, 200, 120);
+	snprintf(body, sizeof(body), "{\"chat\":\"%s\",\"text\":\"marked\"}",
+		 chat);
+	check_marks(&a, "/messages/add", body, 201, 30);
+	check_marks(&a, "/messages/add", body, 201, 120);
 	snprintf(body, sizeof(body), "{\"username\":\"marks_of_%s\"}", a.id);
 	check_marks(&a, "/users/add", body, 201, 30);
 	check_marks(&a, "/users/add", body, 409, 120);
+}
+
+/* The marks of a transaction that writes nothing else commit without
+ * waiting for the disk (sql/008_quiet_marks.sql), those made beside a
+ * write do not change how it commits: synchronous_commit as the function
+ * leaves it for the rest of its transaction. */
+static void test_marks_commit(void **state)
+{
+	static const char *const sql =
+		"DO $$ BEGIN"
+		" PERFORM chatd_session_used(0, 0, false);"
+		" IF current_setting('synchronous_commit') <> 'on' THEN"
+		"  RAISE EXCEPTION 'marks beside a write: synchronous_commit %',"
+		"   current_setting('synchronous_commit'); END IF;"
+		" PERFORM chatd_session_used(0, 0, true);"
+		" IF current_setting('synchronous_commit') <> 'off' THEN"
+		"  RAISE EXCEPTION 'marks alone: synchronous_commit %',"
+		"   current_setting('synchronous_commit'); END IF;"
+		" END $$";
+
+	(void)state;
+	assert_int_equal(stack_psql(&the_stack, "chatd", sql), 0);
+	/* Only for that transaction: the next one of the same connection
+	 * commits as always. */
+	assert_int_equal(stack_psql(&the_stack, "chatd",
+		"BEGIN; SELECT chatd_session_used(0, 0, true); COMMIT;"
+		" DO $$ BEGIN IF current_setting('synchronous_commit') <> 'on'"
+		" THEN RAISE EXCEPTION 'the next transaction: %',"
+		" current_setting('synchronous_commit'); END IF; END $$"), 0);
 }
 
 static void test_session_expiry(void **state)
@@ -921,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_users_list),
 		cmocka_unit_test(test_session_expiry),
 		cmocka_unit_test(test_marks_of_use),
+		cmocka_unit_test(test_marks_commit),
 		cmocka_unit_test(test_required_mode_and_rehash),
 		cmocka_unit_test(test_tokens_not_logged),
 	};

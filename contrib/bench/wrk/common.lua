@@ -38,7 +38,8 @@
 --   BENCH_CALLER           the user a session endpoint acts as (its token
 --                          comes from BENCH_TOKENS, which it then needs)
 --   BENCH_PEER_LO, _HI     chats/direct, messages/send: the other user, at
---                          random among these
+--                          random among these; users/list: its "after"
+--   BENCH_STATUS           users/list: its "status" (default all)
 --   BENCH_CHAT             chats/members, chats/read, members add/remove:
 --                          one chat of the caller
 --   BENCH_MESSAGE_LO, _HI  chats/read: a message of BENCH_CHAT at random
@@ -187,9 +188,10 @@ function M.auth_sessions() return M.fixed("/auth/sessions", "{}") end
 
 function M.users_list()
 	local lo, hi = M.int("BENCH_PEER_LO"), M.int("BENCH_PEER_HI")
+	local status = M.getenv("BENCH_STATUS", "all")
 	return function()
-		return M.post("/users/list", string.format('{"after":"%d","limit":100}',
-			math.random(lo, hi)))
+		return M.post("/users/list", string.format('{"status":"%s","after":"%d","limit":100}',
+			status, math.random(lo, hi)))
 	end
 end
 
