@@ -1,5 +1,5 @@
 -- chatd schema, version 7: a session's once-a-minute marks of use as a
--- function, which a statement that checks its own session (AUTH_SESSION_CTE
+-- function, which a statement that checks its own session (AUTH_SESSION_IS
 -- in src/auth.h) calls only when they are due. As UPDATEs in the statement
 -- itself they would open both tables and their indexes for writing on
 -- every request, though they change a row once a minute.

@@ -53,8 +53,6 @@ void auth_config_done(void)
 	    auth_config.lifetime_seconds);
 	snprintf(auth_texts.failure_window, sizeof auth_texts.failure_window,
 	    "%d", auth_config.failure_window_seconds);
-	snprintf(auth_texts.presence, sizeof auth_texts.presence, "%d",
-	    auth_config.presence_seconds);
 }
 
 static const char *param(char *const *envp, const char *name)

@@ -36,7 +36,7 @@ extern struct auth_config auth_config;
  * made once by auth_config_done() when the configuration is complete, not
  * on every request. */
 struct auth_texts {
-	char idle[12], lifetime[12], failure_window[12], presence[12];
+	char idle[12], lifetime[12], failure_window[12];
 };
 extern struct auth_texts auth_texts;
 void auth_config_done(void);

@@ -88,15 +88,19 @@ static bool prepare(PGconn *conn, const struct query *const *qs)
 	return true;
 }
 
-/* Sets up a new connection: the statement timeout, JIT off (chatd's
- * statements are short; compiling one costs more than it can save, 18 ms
- * on a chats/get of 5,000 chats), then every statement of every route,
- * and auth.c's, prepared. */
 /* The statements of the modules that several routes share. */
 static const struct query *const *const shared_queries[] = {
 	auth_queries, direct_queries, membership_queries,
 };
 
+/* Sets up a new connection: the statement timeout; JIT off (chatd's
+ * statements are short; compiling one costs more than it can save, 18 ms
+ * on a chats/get of 5,000 chats); Memoize off (chatd's statements look
+ * rows up by keys that do not repeat within a statement, each of a user's
+ * chats once, so its cache only copies every row it misses: chats/get of
+ * 5,000 chats took 30 ms with it, 23 without); the presence window as the
+ * setting chatd.presence_seconds (user_json.h); then every statement of
+ * every route and of the shared modules, prepared. */
 static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 {
 	char set[160];
@@ -104,12 +108,6 @@ static bool prepare_all(PGconn *conn, int statement_timeout_ms)
 	bool ok;
 	size_t i;
 
-	/* No JIT: it costs chatd's short statements more than it saves. No
-	 * Memoize: chatd's statements look rows up by keys that do not
-	 * repeat within a statement (each of a user's chats once), so its
-	 * cache only copies every row it misses; chats/get of a user in
-	 * 5,000 chats took 30 ms with it, 23 without. The presence window
-	 * (auth.h) as a setting that statements read (users/list). */
 	snprintf(set, sizeof set, "SET statement_timeout = %d; SET jit = off;"
 	    " SET enable_memoize = off; SET chatd.presence_seconds = %d",
 	    statement_timeout_ms, auth_config.presence_seconds);

@@ -10,6 +10,15 @@
 
 #include "buf.h"
 
+/* Whether the time col is within the presence window (--presence-window):
+ * the setting chatd.presence_seconds, which db.c makes on every
+ * connection. A setting and not a parameter, because the planner reads it
+ * when it plans, and so can estimate from the statistics how few users
+ * were seen within it (users/list of the online); a parameter is unknown
+ * to a cached plan. */
+#define USER_SEEN_LATELY(col) \
+    " " col " > now() - make_interval(secs =>" \
+    "  current_setting('chatd.presence_seconds')::int)"
 /* Whether user u holds a session that has not expired: true, or NULL.
  * A scalar subquery, which PostgreSQL runs for each user it is asked
  * about (an index probe), where it may answer an EXISTS by reading every
@@ -19,13 +28,12 @@
     " AND s.expires_at > now() LIMIT 1)"
 /* Whether user u is online: seen (an authenticated request, a signup or
  * a login) within the presence window, and holding a session that has not
- * expired (who logged out everywhere is offline at once). $presence is the
- * parameter holding the window in seconds. */
-#define USER_ONLINE(presence) \
-    "coalesce(u.last_seen_at > now() - make_interval(secs => " \
-    presence "::int) AND " USER_HAS_SESSION ", false)"
-#define USER_COLUMNS(presence) \
-    "u.id, u.username, u.created_at, u.last_seen_at, " USER_ONLINE(presence)
+ * expired (who logged out everywhere is offline at once). */
+#define USER_ONLINE \
+    "coalesce(" USER_SEEN_LATELY("u.last_seen_at") " AND " \
+    USER_HAS_SESSION ", false)"
+#define USER_COLUMNS \
+    "u.id, u.username, u.created_at, u.last_seen_at, " USER_ONLINE
 #define USER_NCOLUMNS 5
 
 /* Appends the object of row's user, without its closing brace when open

@@ -26,20 +26,14 @@ struct users_list_req {
 	int limit;
 };
 
-/* A page of the users after $2 but the caller $1, by id, with USER_COLUMNS
- * ($3 the presence window) and the condition cond; $4 the limit. */
+/* A page of the users after $2 but the caller $1, by id, with the
+ * condition cond; $3 the limit. */
 #define USERS_PAGE(cond) \
-    "SELECT " USER_COLUMNS("$3") " FROM users u" \
-    " WHERE u.id > $2 AND u.id <> $1" cond " ORDER BY u.id LIMIT $4"
-/* Seen within the presence window, in a form the planner can estimate:
- * the window is the setting chatd.presence_seconds (db.c), which it reads
- * when it plans, where a parameter is unknown to a cached plan. */
-#define SEEN_LATELY(col) \
-    " " col " > now() - make_interval(secs =>" \
-    "  current_setting('chatd.presence_seconds')::int)"
+    "SELECT " USER_COLUMNS " FROM users u" \
+    " WHERE u.id > $2 AND u.id <> $1" cond " ORDER BY u.id LIMIT $3"
 
 static const struct query users_list_all = {"users_list_all",
-    USERS_PAGE(""), 4};
+    USERS_PAGE(""), 3};
 /* The online: the users seen lately, found by users_seen_idx
  * (sql/008_quiet_marks.sql), then a page of them by id with a live
  * session. Its cost grows with the users seen lately, not with all users
@@ -47,14 +41,13 @@ static const struct query users_list_all = {"users_list_all",
  * took 1.9 s; now 0.01 ms, and 5 ms with 9,000 online). */
 static const struct query users_list_active = {"users_list_active",
     "WITH seen AS MATERIALIZED (SELECT id FROM users WHERE"
-    SEEN_LATELY("last_seen_at") ")"
-    " SELECT " USER_COLUMNS("$3") " FROM (SELECT id FROM seen"
+    USER_SEEN_LATELY("last_seen_at") ")"
+    " SELECT " USER_COLUMNS " FROM (SELECT id FROM seen"
     "  WHERE id > $2 AND id <> $1 ORDER BY id) n JOIN users u ON u.id = n.id"
-    " WHERE " USER_HAS_SESSION " ORDER BY u.id LIMIT $4", 4};
+    " WHERE " USER_HAS_SESSION " ORDER BY u.id LIMIT $3", 3};
 /* The others, who are most users: read by id. */
 static const struct query users_list_inactive = {"users_list_inactive",
-    USERS_PAGE(" AND NOT coalesce(" SEEN_LATELY("u.last_seen_at") " AND "
-    USER_HAS_SESSION ", false)"), 4};
+    USERS_PAGE(" AND NOT " USER_ONLINE), 3};
 
 static bool users_list_decode(const json_t *root, void *out,
     struct decode_ctx *d)
@@ -102,7 +95,7 @@ static enum api_error users_list(struct db *db, const void *arg,
 {
 	const struct users_list_req *in = arg;
 	char user[21], after[21], limit[12];
-	const char *params[4] = {user, after, auth_texts.presence, limit};
+	const char *params[3] = {user, after, limit};
 	const struct list l = {.q = in->q, .params = params,
 	    .put = put_users};
 

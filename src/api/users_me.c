@@ -17,8 +17,8 @@ struct users_me_req {
 
 /* USER_COLUMNS, then email. */
 static const struct query users_me_get = {"users_me",
-    "SELECT " USER_COLUMNS("$2") ", u.email FROM users u WHERE u.id = $1",
-    2};
+    "SELECT " USER_COLUMNS ", u.email FROM users u WHERE u.id = $1",
+    1};
 
 static bool users_me_decode(const json_t *root, void *out,
     struct decode_ctx *d)
@@ -35,7 +35,7 @@ static enum api_error users_me(struct db *db, const void *arg,
 {
 	const struct users_me_req *in = arg;
 	char user[21];
-	const char *params[2] = {user, auth_texts.presence};
+	const char *params[1] = {user};
 	enum api_error err;
 	PGresult *res;
 

@@ -1,6 +1,6 @@
 -- contrib/bench/pgbench/users_me.sql — what chatd runs for users/me with a
 -- bearer token: the session check (src/auth.c), then the user.
 -- Template: see users_add.sql. Variables (pgbench -D): tok_id (the
--- caller's token_id, \x...), idle, caller, presence.
+-- caller's token_id, \x...), idle, caller.
 -- @query auth_session :tok_id :idle
--- @query users_me :caller :presence
+-- @query users_me :caller
