@@ -47,7 +47,7 @@ struct auth_texts auth_texts;
 
 void auth_config_done(void)
 {
-	snprintf(auth_texts.idle, sizeof auth_texts.idle, "%d",
+	snprintf(auth_texts.idle, sizeof auth_texts.idle, "%d s",
 	    auth_config.idle_seconds);
 	snprintf(auth_texts.lifetime, sizeof auth_texts.lifetime, "%d",
 	    auth_config.lifetime_seconds);

@@ -34,9 +34,10 @@ extern struct auth_config auth_config;
 
 /* auth_config's numbers as the text parameters statements take them in,
  * made once by auth_config_done() when the configuration is complete, not
- * on every request. */
+ * on every request: idle as an interval ("604800 s", which AUTH_LIVE
+ * subtracts as it is), the others as integers of seconds. */
 struct auth_texts {
-	char idle[12], lifetime[12], failure_window[12];
+	char idle[16], lifetime[12], failure_window[12];
 };
 extern struct auth_texts auth_texts;
 void auth_config_done(void);
@@ -79,11 +80,12 @@ enum api_error auth_parse(char *const *envp, const char *method,
 enum api_error auth_lookup(struct db *db, struct caller *c, struct reply *r);
 
 /* The sessions that are live: not past their lifetime, and used less
- * than idle seconds ago (idle: the parameter that holds it); s: how the
- * statement names sessions, with its dot ("s.") or "". */
+ * than idle ago (idle: the parameter that holds auth_texts.idle, an
+ * interval); s: how the statement names sessions, with its dot ("s.") or
+ * "". */
 #define AUTH_LIVE(s, idle) \
     " " s "expires_at > now()" \
-    " AND " s "last_used_at > now() - make_interval(secs => " idle "::int)"
+    " AND " s "last_used_at > now() - " idle "::interval"
 /* Whether a session's marks of use are due (once a minute). */
 #define AUTH_MARKS_DUE(s) " " s "last_used_at < now() - interval '1 minute'"
 
@@ -92,7 +94,7 @@ enum api_error auth_lookup(struct db *db, struct caller *c, struct reply *r);
  * inline_session), and no more work than a join with one row: the
  * conditions that keep, of the statement's "sessions s", only the live
  * session whose hash halves are the parameters tok and check, idle less
- * than idle seconds, and make its marks of use as auth_lookup() does
+ * than idle (AUTH_LIVE), and make its marks of use as auth_lookup() does
  * when they are due (chatd_session_used, sql/007_session_marks.sql);
  * alone: "true" when the statement writes nothing else, whose marks then
  * commit without waiting for the disk (sql/008_quiet_marks.sql). The

@@ -36,7 +36,7 @@ struct chats_add_req {
 static const struct query chats_add_insert = {"chats_add",
     "SELECT new_chat, missing_user FROM chatd_chat_add($1, $2, $3)", 3};
 /* The same, owned by the caller, as the session of $3/$4 (idle less than
- * $5 seconds): no row without one (nothing made). Columns: the caller,
+ * $5): no row without one (nothing made). Columns: the caller,
  * new_chat, missing_user. */
 static const struct query chats_add_as = {"chats_add_as",
     "SELECT s.user_id, c.new_chat, c.missing_user FROM sessions s"

@@ -82,7 +82,7 @@ static const struct query chats_get_all = {"chats_get_all",
 static const struct query chats_get_user = {"chats_get_user",
     "SELECT FROM users WHERE id = $1", 1};
 /* With a token: the caller's own list as few has it, unread counted, as
- * the session of $3/$4 (idle less than $5 seconds) and only when $1 is
+ * the session of $3/$4 (idle less than $5) and only when $1 is
  * NULL or the caller. No row when any of that fails, or the caller is in
  * no chat or in more than CHATS_WHOLE_MAX: the handler then asks the
  * other statements, which tell those apart. $2 is unused (true), so that

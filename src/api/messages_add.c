@@ -26,7 +26,7 @@ struct messages_add_req {
 /* sql/006_membership.sql: outcome (a word), message_id. */
 static const struct query messages_add_insert = {"messages_add",
     "SELECT outcome, message_id FROM chatd_message_add($1, $2, $3, $4)", 4};
-/* The same as the session of $5/$6 (idle less than $7 seconds), $2 the
+/* The same as the session of $5/$6 (idle less than $7), $2 the
  * author asked for or NULL: no row without a session (the session's
  * conditions are its scan's, met before the call, which needs its row).
  * When $2 is not the caller the function is given no chat, and answers

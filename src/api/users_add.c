@@ -17,7 +17,7 @@ struct users_add_req {
 static const struct query users_add_insert = {"users_add",
     "INSERT INTO users (username) VALUES ($1) "
     "ON CONFLICT (username) DO NOTHING RETURNING id", 1};
-/* The same as the session of $2/$3 (idle less than $4 seconds). No row
+/* The same as the session of $2/$3 (idle less than $4). No row
  * when there is no such session (nothing inserted) or the name is taken:
  * the handler then asks which. */
 static const struct query users_add_as = {"users_add_as",
