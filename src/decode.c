@@ -314,10 +314,25 @@ bool decode_idempotency_key(const char *value, struct decode_ctx *d)
 	return true;
 }
 
-bool decode_message(const json_t *root, const char **text, const char **key,
-    struct decode_ctx *d)
+bool decode_message(const json_t *root, const char **text, int64_t *file,
+    const char **key, struct decode_ctx *d)
 {
-	*text = decode_text(root, "text", decode_limits.text_max, d);
+	const json_t *t = json_object_get(root, "text");
+	const json_t *f = json_object_get(root, "file");
+
+	*file = 0;
+	if (f != NULL && !json_is_null(f)) {	/* null: none, as absent */
+		if (!decode_id(root, "file", true, file, d))
+			return false;
+		if (*file == 0)
+			return decode_fail(d, "field 'file': no file has id 0");
+	}
+	/* With a file the text may be left out or "". */
+	if (*file != 0 && (t == NULL || (json_is_string(t) &&
+	    json_string_length(t) == 0)))
+		*text = "";
+	else
+		*text = decode_text(root, "text", decode_limits.text_max, d);
 	if (*text == NULL)
 		return false;
 	*key = decode_header(d, "HTTP_IDEMPOTENCY_KEY");

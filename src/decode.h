@@ -96,11 +96,13 @@ bool decode_int(const json_t *root, const char *name, int min, int max,
  * "HTTP_IDEMPOTENCY_KEY"), or NULL when absent. Borrowed from d->envp. */
 const char *decode_header(const struct decode_ctx *d, const char *param);
 
-/* A message's required "text" (at most decode_limits.text_max) into
- * *text and its optional Idempotency-Key header into *key (NULL when
- * absent): what messages/add and messages/send take. */
-bool decode_message(const json_t *root, const char **text, const char **key,
-    struct decode_ctx *d);
+/* A message's "text" (at most decode_limits.text_max) into *text, its
+ * optional "file" (an id, or null: 0 into *file) and its optional
+ * Idempotency-Key header into *key (NULL when absent): what messages/add
+ * and messages/send take. With a file the text may be absent or "" (then
+ * *text is ""); without one it is required as decode_text() says. */
+bool decode_message(const json_t *root, const char **text, int64_t *file,
+    const char **key, struct decode_ctx *d);
 
 /* Checks an Idempotency-Key header value: 1..IDEMPOTENCY_KEY_MAX printable
  * ASCII characters. */

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include "migrate.h"
 #include "password.h"
 #include "privs.h"
+#include "store.h"
+#include "sweep.h"
 #include "worker.h"
 
 struct options {
@@ -33,6 +36,7 @@ struct options {
 	long socket_mode;
 	long max_body;
 	long grace;
+	long sweep_age;
 };
 
 static const char usage[] =
@@ -42,6 +46,7 @@ static const char usage[] =
 "                   [auth options] [limits] [--verbose]\n"
 "       chatd migrate [--db CONNINFO]\n"
 "       chatd admin grant|revoke USERNAME [--db CONNINFO]\n"
+"       chatd sweep [--db CONNINFO] [--store DIR] [--sweep-age SECONDS]\n"
 "       chatd [worker] [--db CONNINFO] [--max-body BYTES] [limits]\n"
 "             (a FastCGI listening socket on fd 0, as spawn-fcgi gives it)\n"
 "       chatd --help | --version\n"
@@ -78,6 +83,13 @@ static const char usage[] =
 "                      (default 300)\n"
 "  --pwhash-ops N, --pwhash-mem MIB  Argon2id cost of new password hashes\n"
 "                      (defaults 2 and 64; at least 2 and 19)\n"
+"  --store DIR         the file store (default " STORE_DIR_DEFAULT "); nginx\n"
+"                      writes upload bodies to DIR/incoming (nginx/chatd.conf)\n"
+"  --max-file BYTES    largest upload (default 26214400, 25 MiB; nginx's\n"
+"                      client_max_body_size of /files/upload must agree)\n"
+"  --quota BYTES       all of one user's uploads (default 1073741824; 0: none)\n"
+"  --sweep-age SECONDS  sweep: remove stray files older than this (default\n"
+"                      3600): in DIR/incoming, and in DIR without a record\n"
 "  --limit-username N, --limit-chat-name N, --limit-text N\n"
 "                      limits in characters (defaults 64, 128, 4096)\n"
 "  --verbose           log debug messages\n"
@@ -91,7 +103,8 @@ enum {
 	OPT_STATEMENT_TIMEOUT, OPT_AUTH, OPT_SESSION_IDLE,
 	OPT_SESSION_LIFETIME, OPT_LOGIN_FAILURES, OPT_LOGIN_WINDOW,
 	OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN,
-	OPT_PRESENCE, OPT_BROADCAST, OPT_AUTH_NICE
+	OPT_PRESENCE, OPT_BROADCAST, OPT_AUTH_NICE, OPT_STORE, OPT_MAX_FILE,
+	OPT_QUOTA, OPT_SWEEP_AGE
 };
 
 static const struct option longopts[] = {
@@ -119,6 +132,10 @@ static const struct option longopts[] = {
 	{"broadcast", required_argument, NULL, OPT_BROADCAST},
 	{"pwhash-ops", required_argument, NULL, OPT_PWHASH_OPS},
 	{"pwhash-mem", required_argument, NULL, OPT_PWHASH_MEM},
+	{"store", required_argument, NULL, OPT_STORE},
+	{"max-file", required_argument, NULL, OPT_MAX_FILE},
+	{"quota", required_argument, NULL, OPT_QUOTA},
+	{"sweep-age", required_argument, NULL, OPT_SWEEP_AGE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -238,6 +255,19 @@ static void parse(int argc, char **argv, struct options *o)
 			password_cost.mem = (size_t)number("pwhash-mem", optarg,
 			    10, PASSWORD_MEM_MIN >> 20, 4096) << 20;
 			break;
+		case OPT_STORE: store_config.dir = optarg; break;
+		case OPT_MAX_FILE:
+			store_config.max_file = number("max-file", optarg, 10,
+			    0, LONG_MAX);
+			break;
+		case OPT_QUOTA:
+			store_config.quota = number("quota", optarg, 10, 0,
+			    LONG_MAX);
+			break;
+		case OPT_SWEEP_AGE:
+			o->sweep_age = number("sweep-age", optarg, 10, 0,
+			    366L * 24 * 3600);
+			break;
 		case OPT_VERBOSE: log_set_level(LOG_DEBUG); break;
 		case OPT_HELP: fputs(usage, stdout); exit(0);
 		case OPT_VERSION: puts(PACKAGE_STRING); exit(0);
@@ -275,17 +305,11 @@ static int cmd_admin(const struct options *o, const char *verb,
 {
 	const char *params[2] = {username, strcmp(verb, "grant") == 0 ?
 	    "true" : "false"};
-	PGconn *conn = db_connect(o->db);
+	PGconn *conn = migrate_connect_current(o->db);
 	PGresult *res;
 	int rc = EXIT_FAILURE;
 
-	if (PQstatus(conn) != CONNECTION_OK) {
-		log_error("cannot connect to the database: %s",
-		    PQerrorMessage(conn));
-	} else if (migrate_current(conn) != migrate_latest()) {
-		log_error("the database schema is not current: run `chatd "
-		    "migrate` first");
-	} else {
+	if (conn != NULL) {
 		res = PQexecParams(conn, "UPDATE users SET is_admin = $2 "
 		    "WHERE username = $1", 2, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -465,6 +489,7 @@ int main(int argc, char **argv)
 		.max_body = 1 << 20,
 		.grace = 30,
 		.statement_timeout = 5000,
+		.sweep_age = STORE_GRACE_DEFAULT,
 	};
 	const char *cmd = "worker", *verb = NULL, *username = NULL;
 
@@ -495,6 +520,9 @@ int main(int argc, char **argv)
 		return cmd_migrate(&o);
 	if (strcmp(cmd, "worker") == 0)
 		return cmd_worker(&o);
+	if (strcmp(cmd, "sweep") == 0)
+		return sweep_run(o.db, (int)o.sweep_age) ? EXIT_SUCCESS :
+		    EXIT_FAILURE;
 	fprintf(stderr, "chatd: unknown command '%s'\n", cmd);
 	fputs(usage, stderr);
 	return 2;

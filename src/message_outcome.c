@@ -7,7 +7,7 @@
 #include "reply.h"
 
 enum api_error message_outcome(const char *outcome, const char *chat,
-    const char *author, struct reply *r)
+    const char *author, const char *file, struct reply *r)
 {
 	if (strcmp(outcome, "created") == 0 ||
 	    strcmp(outcome, "replayed") == 0)
@@ -21,10 +21,13 @@ enum api_error message_outcome(const char *outcome, const char *chat,
 	if (strcmp(outcome, "not_member") == 0)
 		return reply_fail(r, API_FORBIDDEN, "user %s is not a member of "
 		    "chat %s", author, chat);
+	if (strcmp(outcome, "no_file") == 0)
+		return reply_fail(r, API_NOT_FOUND, "file %s not found among "
+		    "user %s's uploads", file, author);
 	if (strcmp(outcome, "key_reused") == 0)
 		return reply_fail(r, API_IDEMPOTENCY_KEY_REUSED, "this "
 		    "Idempotency-Key was already used by user %s for another "
-		    "message (another chat or text); nothing was stored",
+		    "message (another chat, text or file); nothing was stored",
 		    author);
 	log_error("messages: unexpected outcome '%s'", outcome);
 	return reply_fail(r, API_INTERNAL, "internal error");

@@ -9,10 +9,11 @@
 struct reply;
 
 /* API_OK for 'created' and 'replayed' (the caller writes its success);
- * otherwise the refusal, recorded in r: 404 no chat or author, 403 not a
- * member, 422 an Idempotency-Key reused, 500 for a word not listed. chat
- * and author are the request's ids in decimal. */
+ * otherwise the refusal, recorded in r: 404 no chat, author or file of
+ * the author's, 403 not a member, 422 an Idempotency-Key reused, 500 for
+ * a word not listed. chat, author and file are the request's ids in
+ * decimal (file "" without one). */
 enum api_error message_outcome(const char *outcome, const char *chat,
-    const char *author, struct reply *r);
+    const char *author, const char *file, struct reply *r);
 
 #endif

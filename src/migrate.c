@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "log.h"
 #include "migrate.h"
 
@@ -101,4 +102,21 @@ int migrate_apply(PGconn *conn)
 	    MIGRATE_LOCK_KEY);
 	exec_ok(conn, lock);
 	return rc;
+}
+
+PGconn *migrate_connect_current(const char *conninfo)
+{
+	PGconn *conn = db_connect(conninfo);
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_error("cannot connect to the database: %s",
+		    PQerrorMessage(conn));
+	} else if (migrate_current(conn) != migrate_latest()) {
+		log_error("the database schema is not current: run `chatd "
+		    "migrate` first");
+	} else {
+		return conn;
+	}
+	PQfinish(conn);
+	return NULL;
 }

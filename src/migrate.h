@@ -21,6 +21,12 @@ extern const size_t migrations_count;
 int migrate_latest(void);
 /* The version the database is at (0 for an empty one), or -1 on error. */
 int migrate_current(PGconn *conn);
+
+/* A connection for a command that needs the current schema (`chatd admin`,
+ * `chatd sweep`): NULL, with the reason logged, when the database cannot be
+ * reached or its schema is not migrate_latest(). The caller PQfinish()es
+ * it. */
+PGconn *migrate_connect_current(const char *conninfo);
 /* Applies the missing migrations. Returns 0 on success, -1 on error (an
  * error leaves the database at the last migration that succeeded). */
 int migrate_apply(PGconn *conn);

@@ -31,6 +31,7 @@ void reply_reset(struct reply *r, FCGX_Stream *out)
 	r->status = 200;
 	r->started = r->failed = false;
 	r->headers_len = 0;
+	r->content_type = NULL;
 	r->message[0] = '\0';
 }
 
@@ -183,8 +184,12 @@ static void put_headers(struct reply *r, int status, const char *reason,
 	p = put_str(p, reason);
 	p = put_str(p, "\r\n");
 	/* A 204 has no body, so neither of its headers (RFC 9110 8.6). */
-	if (status != 204)
-		p = put_str(p, "Content-Type: application/json\r\n");
+	if (status != 204) {
+		p = put_str(p, "Content-Type: ");
+		p = put_str(p, r->content_type && status < 300 ?
+		    r->content_type : "application/json");
+		p = put_str(p, "\r\n");
+	}
 	memcpy(p, r->headers, r->headers_len);
 	p += r->headers_len;
 	if (content_length >= 0 && status != 204) {

@@ -14,7 +14,9 @@
 #include "errors.h"
 
 #define REPLY_FLUSH_AT 32768	/* stream once this much body is pending */
-#define REPLY_HEADERS_MAX 1024	/* bytes of extra header lines per reply */
+/* Bytes of extra header lines per reply: a download's Content-Disposition
+ * of a 255-byte name takes up to 1,060 (filename.h). */
+#define REPLY_HEADERS_MAX 2048
 
 struct reply {
 	FCGX_Stream *out;	/* borrowed */
@@ -22,6 +24,9 @@ struct reply {
 	int status;		/* success status, set by the handler */
 	bool started;		/* headers sent: streaming */
 	bool failed;		/* writing to nginx failed: the client is gone */
+	/* a success's Content-Type: NULL for application/json (a handler
+	 * that sets it also passes X-Accel-Redirect, downloads) */
+	const char *content_type;
 	char headers[REPLY_HEADERS_MAX];	/* extra "Name: value\r\n" lines */
 	size_t headers_len;
 	char message[256];	/* the error's message */

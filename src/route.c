@@ -59,6 +59,11 @@ const struct route *route_find(const char *path, size_t len)
 		if (lens[i] == len &&
 		    memcmp(route_table[i]->path, path, len) == 0)
 			return route_table[i];
+	/* Then the prefix routes: an exact path wins (/files/upload). */
+	for (i = 0; i < route_count; i++)
+		if (route_table[i]->prefix && lens[i] < len &&
+		    memcmp(route_table[i]->path, path, lens[i]) == 0)
+			return route_table[i];
 	return NULL;
 }
 

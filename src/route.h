@@ -49,7 +49,11 @@ enum route_session {
 };
 
 struct route {
-	const char *path;	/* exact, e.g. "/users/add" */
+	const char *path;	/* exact, e.g. "/users/add", or with prefix */
+	/* path is a prefix ending in '/': the route takes every path that
+	 * continues it (GET /files/<id>/<name>); its decoder reads the rest
+	 * (decode_path). */
+	bool prefix;
 	const char *method;	/* the one method it takes: "POST" or "GET" */
 	enum route_session session;	/* 401 without one when needed */
 	/* Its handler checks a pending session in its own statement
@@ -80,7 +84,8 @@ extern const size_t route_count;
 const char *route_path(const char *document_uri, const char *request_uri,
     size_t *len);
 
-/* The route for an exact path (the part of the URI before any '?'), or
+/* The route for a path (the part of the URI before any '?'): the route
+ * of exactly that path, or a prefix route's that the path continues, or
  * NULL. Returns a borrowed pointer into the static table. */
 const struct route *route_find(const char *path, size_t len);
 

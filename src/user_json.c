@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 
+#include "file_json.h"
 #include "json_out.h"
 #include "pgbin.h"
 #include "user_json.h"
@@ -22,7 +23,8 @@ void user_json(struct buf *b, const PGresult *res, int row, bool open)
 		json_out_time(b, pgbin_int8(PQgetvalue(res, row, 3)));
 	buf_puts(b, *PQgetvalue(res, row, 4) ? ",\"online\":true" :
 	    ",\"online\":false");
-	buf_puts(b, ",\"avatar\":null");
+	buf_puts(b, ",\"avatar\":");
+	file_json_url(b, res, row, 5);
 	if (!open)
 		buf_putc(b, '}');
 }

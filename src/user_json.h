@@ -1,6 +1,7 @@
 /* The user object of API.md 2.2, written from a row whose first columns
  * are USER_COLUMNS: {"id", "username", "created_at", "last_seen_at",
- * "online", "avatar"}. avatar is null until users can have one. */
+ * "online", "avatar"}, avatar the URL of the user's avatar (users/avatar)
+ * or null. */
 #ifndef CHATD_USER_JSON_H
 #define CHATD_USER_JSON_H
 
@@ -32,9 +33,15 @@
 #define USER_ONLINE \
     "coalesce(" USER_SEEN_LATELY("u.last_seen_at") " AND " \
     USER_HAS_SESSION ", false)"
+/* The avatar's id and name, as file_json_url() reads them: the name is
+ * looked up only for a user who has one. */
+#define USER_AVATAR \
+    "u.avatar_file_id, CASE WHEN u.avatar_file_id IS NOT NULL THEN" \
+    " (SELECT a.name FROM files a WHERE a.id = u.avatar_file_id) END"
 #define USER_COLUMNS \
-    "u.id, u.username, u.created_at, u.last_seen_at, " USER_ONLINE
-#define USER_NCOLUMNS 5
+    "u.id, u.username, u.created_at, u.last_seen_at, " USER_ONLINE ", " \
+    USER_AVATAR
+#define USER_NCOLUMNS 7
 
 /* Appends the object of row's user, without its closing brace when open
  * (for the owner's own fields). */

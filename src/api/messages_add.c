@@ -20,13 +20,15 @@ struct messages_add_req {
 	bool other;			/* a session posting as another user */
 	const char *text;		/* borrowed from the body */
 	const char *idempotency_key;	/* borrowed; NULL when absent */
+	int64_t file;			/* 0: none */
 	const struct caller *caller;
 };
 
 /* sql/006_membership.sql: outcome (a word), message_id. */
 static const struct query messages_add_insert = {"messages_add",
     "SELECT outcome, message_id FROM chatd_message_add($1, $2, $3, $4)", 4};
-/* The same as the session of $5/$6 (idle less than $7), $2 the
+/* The same as the session of $5/$6 (idle less than $7) with file $8
+ * (NULL: none), $2 the
  * author asked for or NULL: no row without a session (the session's
  * conditions are its scan's, met before the call, which needs its row).
  * When $2 is not the caller the function is given no chat, and answers
@@ -35,8 +37,9 @@ static const struct query messages_add_insert = {"messages_add",
 static const struct query messages_add_as = {"messages_add_as",
     "SELECT s.user_id, a.outcome, a.message_id FROM sessions s"
     " CROSS JOIN LATERAL chatd_message_add(CASE WHEN $2::bigint IS NULL"
-    "  OR $2::bigint = s.user_id THEN $1::bigint END, s.user_id, $3, $4) a"
-    " WHERE" AUTH_SESSION_IS("$5", "$6", "$7", "false"), 7};
+    "  OR $2::bigint = s.user_id THEN $1::bigint END, s.user_id, $3, $4,"
+    "  $8) a"
+    " WHERE" AUTH_SESSION_IS("$5", "$6", "$7", "false"), 8};
 
 static bool messages_add_decode(const json_t *root, void *out,
     struct decode_ctx *d)
@@ -46,7 +49,8 @@ static bool messages_add_decode(const json_t *root, void *out,
 	req->caller = d->caller;
 	return decode_id(root, "chat", true, &req->chat, d) &&
 	    decode_acting_user(root, "author", &req->author, &req->other, d) &&
-	    decode_message(root, &req->text, &req->idempotency_key, d);
+	    decode_message(root, &req->text, &req->file,
+	    &req->idempotency_key, d);
 }
 
 static enum api_error messages_add_refuse_other(struct reply *r)
@@ -59,15 +63,25 @@ static enum api_error messages_add(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct messages_add_req *in = arg;
-	char chat[21], author[21] = "";
-	const char *params[7] = {chat, author, in->text, in->idempotency_key,
-	    in->caller->token_id, in->caller->token_check, auth_texts.idle};
+	char chat[21], author[21] = "", file[21] = "";
+	const char *params[8] = {chat, author, in->text, in->idempotency_key,
+	    in->caller->token_id, in->caller->token_check, auth_texts.idle,
+	    NULL};
 	enum api_error err;
 	PGresult *res;
 	int col = 0;
 
 	if (in->other)
 		return messages_add_refuse_other(r);
+	/* Without a session the author is anyone's word: no file of theirs
+	 * may be shown to a chat on it. */
+	if (in->file != 0 && !in->caller->pending)
+		return auth_refuse(r, "attaching a file needs a session: log "
+		    "in and send its token");
+	if (in->file != 0) {
+		id_format(in->file, file);
+		params[7] = file;
+	}
 	id_format(in->chat, chat);
 	if (in->author >= 0)
 		id_format(in->author, author);
@@ -89,7 +103,8 @@ static enum api_error messages_add(struct db *db, const void *arg,
 	} else {
 		if (col == 1)	/* the author is the caller */
 			id_format(pgbin_int8(PQgetvalue(res, 0, 0)), author);
-		err = message_outcome(PQgetvalue(res, 0, col), chat, author, r);
+		err = message_outcome(PQgetvalue(res, 0, col), chat, author,
+		    file, r);
 		if (err == API_OK)
 			reply_created(r, pgbin_int8(PQgetvalue(res, 0,
 			    col + 1)));

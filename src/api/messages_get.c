@@ -15,7 +15,7 @@
 #include "json_out.h"
 #include "list.h"
 #include "membership.h"
-#include "pgbin.h"
+#include "message_json.h"
 #include "reply.h"
 #include "route.h"
 
@@ -30,17 +30,19 @@ struct messages_get_req {
 	struct caller *caller;
 };
 
-/* $1 chat, $2 after, $3 before, $4 limit (NULL: all) -> id, author_id,
- * text, created_at, oldest first. */
+/* $1 chat, $2 after, $3 before, $4 limit (NULL: all) -> the messages'
+ * MESSAGE_COLUMNS, oldest first. */
 #define OLDEST(member) \
-    "SELECT id, author_id, text, created_at FROM messages" \
-    " WHERE chat_id = $1 AND id > $2 AND id < $3" member \
-    " ORDER BY id LIMIT $4"
+    "SELECT " MESSAGE_COLUMNS("m.", "f.") " FROM messages m" \
+    MESSAGE_FILE("m", "f") \
+    " WHERE m.chat_id = $1 AND m.id > $2 AND m.id < $3" member \
+    " ORDER BY m.id LIMIT $4"
 /* The same, but the newest $4 of the range, still oldest first. */
 #define NEWEST(member) \
-    "SELECT * FROM (SELECT id, author_id, text, created_at FROM messages" \
-    "  WHERE chat_id = $1 AND id > $2 AND id < $3" member \
-    "  ORDER BY id DESC LIMIT $4) page ORDER BY id"
+    "SELECT * FROM (SELECT " MESSAGE_COLUMNS("m.", "f.") " FROM messages m" \
+    MESSAGE_FILE("m", "f") \
+    "  WHERE m.chat_id = $1 AND m.id > $2 AND m.id < $3" member \
+    "  ORDER BY m.id DESC LIMIT $4) page ORDER BY 1"
 /* With a token, the same for a member only, as the session of $5/$6
  * (idle less than $7): a one-time filter, evaluated before any
  * row is read, so that the session and the membership cost no statement
@@ -82,23 +84,11 @@ static bool messages_get_decode(const json_t *root, void *out,
 	return true;
 }
 
-/* One row (id, author_id, text, created_at) as a JSON object; arg is the
- * chat's id, already in decimal. */
+/* One row as a JSON object; arg is the chat's id, already in decimal. */
 static bool put_message(struct buf *b, const PGresult *res, int row,
     const void *arg)
 {
-	buf_puts(b, "{\"id\":");
-	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 0)));
-	buf_puts(b, ",\"chat\":\"");
-	buf_puts(b, arg);
-	buf_puts(b, "\",\"author\":");
-	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 1)));
-	buf_puts(b, ",\"text\":");
-	json_out_string(b, PQgetvalue(res, row, 2), (size_t)PQgetlength(res,
-	    row, 2));
-	buf_puts(b, ",\"created_at\":");
-	json_out_time(b, pgbin_int8(PQgetvalue(res, row, 3)));
-	buf_putc(b, '}');
+	message_json(b, res, row, arg);
 	return true;
 }
 

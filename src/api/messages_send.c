@@ -1,4 +1,4 @@
-/* POST /messages/send {"to", "text"} [Idempotency-Key] -> 201 {"id",
+/* POST /messages/send {"to", "text", "file"} [Idempotency-Key] -> 201 {"id",
  * "chat"}: a message into the private chat of the caller and user to,
  * opened if needed, in one transaction (API.md 2.4, seed 004's /send).
  * 400 when to is the caller, 404 when to does not exist; an
@@ -20,12 +20,14 @@ struct messages_send_req {
 	int64_t caller, to;
 	const char *text;		/* borrowed from the body */
 	const char *idempotency_key;	/* borrowed; NULL when absent */
+	int64_t file;			/* 0: none */
 };
 
-/* sql/006_membership.sql: outcome (a word), message_id, chat_id. */
+/* sql/009_files.sql: outcome (a word), message_id, chat_id; $5 the
+ * file or NULL. */
 static const struct query messages_send_insert = {"messages_send",
-    "SELECT outcome, message_id, chat_id FROM chatd_send($1, $2, $3, $4)",
-    4};
+    "SELECT outcome, message_id, chat_id FROM chatd_send($1, $2, $3, $4,"
+    " $5)", 5};
 
 static bool messages_send_decode(const json_t *root, void *out,
     struct decode_ctx *d)
@@ -38,20 +40,26 @@ static bool messages_send_decode(const json_t *root, void *out,
 	if (req->to == req->caller)
 		return decode_fail(d, "field 'to' is the caller: a message is "
 		    "sent to someone else");
-	return decode_message(root, &req->text, &req->idempotency_key, d);
+	return decode_message(root, &req->text, &req->file,
+	    &req->idempotency_key, d);
 }
 
 static enum api_error messages_send(struct db *db, const void *arg,
     struct reply *r)
 {
 	const struct messages_send_req *in = arg;
-	char from[21], to[21], chat[21] = "";
-	const char *params[4] = {from, to, in->text, in->idempotency_key};
+	char from[21], to[21], chat[21] = "", file[21] = "";
+	const char *params[5] = {from, to, in->text, in->idempotency_key,
+	    NULL};
 	enum api_error err;
 	PGresult *res;
 
 	id_format(in->caller, from);
 	id_format(in->to, to);
+	if (in->file != 0) {
+		id_format(in->file, file);
+		params[4] = file;
+	}
 	res = db_query(db, &messages_send_insert, params, &err);
 	if (res == NULL)
 		return reply_db_error(r, err);
@@ -62,7 +70,7 @@ static enum api_error messages_send(struct db *db, const void *arg,
 	}
 	if (!PQgetisnull(res, 0, 2))	/* NULL after a refusal */
 		id_format(pgbin_int8(PQgetvalue(res, 0, 2)), chat);
-	err = message_outcome(PQgetvalue(res, 0, 0), chat, from, r);
+	err = message_outcome(PQgetvalue(res, 0, 0), chat, from, file, r);
 	if (err == API_OK) {
 		buf_puts(&r->body, "{\"id\":");
 		json_out_id(&r->body, pgbin_int8(PQgetvalue(res, 0, 1)));

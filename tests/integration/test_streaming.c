@@ -183,10 +183,15 @@ static void scan_check_object(struct scan *s)
 	at = json_string_value(json_object_get(o, "created_at"));
 	expected_text(s->count, text, sizeof(text));
 	expected_time(s->count, when, sizeof(when));
-	if (json_object_size(o) != 5 || id == NULL || chat == NULL ||
-	    author == NULL || t == NULL || at == NULL)
+	if (json_object_size(o) != 8 || id == NULL || chat == NULL ||
+	    author == NULL || t == NULL || at == NULL ||
+	    !json_is_null(json_object_get(o, "file")) ||
+	    !json_is_null(json_object_get(o, "edited_at")) ||
+	    !json_is_string(json_object_get(o, "type")) ||
+	    strcmp(json_string_value(json_object_get(o, "type")), "text") != 0)
 		scan_fail(s, "want exactly id, chat, author, text, created_at "
-			  "as strings: %.300s", s->obj);
+			  "as strings, type \"text\", file and edited_at "
+			  "null: %.300s", s->obj);
 	else if (!is_canonical_id(id))
 		scan_fail(s, "id '%s' is not canonical", id);
 	else if (s->last_id[0] != '\0' && id_cmp(id, s->last_id) <= 0)

@@ -1,0 +1,39 @@
+#include "config.h"
+
+#include "json_out.h"
+#include "message_json.h"
+#include "pgbin.h"
+#include "sniff.h"
+
+void message_json(struct buf *b, const PGresult *res, int row,
+    const char *chat)
+{
+	const int file = 5;
+
+	buf_puts(b, "{\"id\":");
+	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 0)));
+	buf_puts(b, ",\"chat\":\"");
+	buf_puts(b, chat);
+	buf_puts(b, "\",\"author\":");
+	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 1)));
+	buf_puts(b, ",\"text\":");
+	json_out_string(b, PQgetvalue(res, row, 2), (size_t)PQgetlength(res,
+	    row, 2));
+	buf_puts(b, ",\"created_at\":");
+	json_out_time(b, pgbin_int8(PQgetvalue(res, row, 3)));
+	buf_puts(b, ",\"type\":");
+	if (PQgetisnull(res, row, file))
+		buf_puts(b, "\"text\"");
+	else if (sniff_is_image(PQgetvalue(res, row, file + 3)))
+		buf_puts(b, "\"image\"");
+	else
+		buf_puts(b, "\"file\"");
+	buf_puts(b, ",\"file\":");
+	file_json(b, res, row, file);
+	buf_puts(b, ",\"edited_at\":");
+	if (PQgetisnull(res, row, 4))
+		buf_puts(b, "null");
+	else
+		json_out_time(b, pgbin_int8(PQgetvalue(res, row, 4)));
+	buf_putc(b, '}');
+}
