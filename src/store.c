@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "reply.h"
+#include "sha256.h"
 #include "sniff.h"
 #include "store.h"
 
@@ -40,12 +41,12 @@ static bool in_incoming(const char *path)
  * the size. False on a read error. */
 static bool digest(int fd, struct store_file *f)
 {
-	crypto_hash_sha256_state st;
+	struct sha256 st;
 	unsigned char buf[65536], head[SNIFF_BYTES];
 	size_t have = 0;
 	ssize_t n;
 
-	crypto_hash_sha256_init(&st);
+	sha256_init(&st, true);
 	f->size = 0;
 	for (;;) {
 		n = read(fd, buf, sizeof buf);
@@ -60,10 +61,10 @@ static bool digest(int fd, struct store_file *f)
 			memcpy(head + have, buf, take);
 			have += take;
 		}
-		crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
+		sha256_update(&st, buf, (size_t)n);
 		f->size += n;
 	}
-	crypto_hash_sha256_final(&st, f->sha256);
+	sha256_final(&st, f->sha256);
 	f->type = sniff_type(head, have);
 	return n == 0;
 }

@@ -4,4 +4,4 @@
 -- caller, peer_lo, peer_hi, msg_text.
 \set peer random(:peer_lo, :peer_hi)
 -- @query auth_session :tok_id :idle
--- @query messages_send :caller :peer :msg_text NULL
+-- @query messages_send :caller :peer :msg_text NULL NULL
