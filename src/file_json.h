@@ -10,10 +10,12 @@
 
 #include "buf.h"
 
-/* The columns file_json() reads, of files f ("f" with its dot, "f.").
- * Binary results: id int8, name text, size int8, content_type text. */
+/* The columns file_json() reads, of files f ("f" with its dot, "f."),
+ * named apart from the columns beside them (a message's id). Binary
+ * results: id int8, name text, size int8, content_type text. */
 #define FILE_COLUMNS(f) \
-    f "id, " f "name, " f "size, " f "content_type"
+    f "id AS file_id, " f "name AS file_name, " f "size AS file_size, " \
+    f "content_type AS file_type"
 #define FILE_NCOLUMNS 4
 
 /* Appends the fields of a file object, without its braces (an upload's

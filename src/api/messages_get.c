@@ -42,7 +42,7 @@ struct messages_get_req {
     "SELECT * FROM (SELECT " MESSAGE_COLUMNS("m.", "f.") " FROM messages m" \
     MESSAGE_FILE("m", "f") \
     "  WHERE m.chat_id = $1 AND m.id > $2 AND m.id < $3" member \
-    "  ORDER BY m.id DESC LIMIT $4) page ORDER BY 1"
+    "  ORDER BY m.id DESC LIMIT $4) page ORDER BY id"
 /* With a token, the same for a member only, as the session of $5/$6
  * (idle less than $7): a one-time filter, evaluated before any
  * row is read, so that the session and the membership cost no statement
