@@ -156,8 +156,8 @@ json_t *decode_body(const char *body, size_t len, char *msg, size_t msgsz)
 	return root;
 }
 
-const char *decode_text(const json_t *root, const char *name, size_t max,
-    struct decode_ctx *d)
+const char *decode_text_or_blank(const json_t *root, const char *name,
+    size_t max, bool *blank, struct decode_ctx *d)
 {
 	const json_t *v = json_object_get(root, name);
 	const char *s;
@@ -172,13 +172,25 @@ const char *decode_text(const json_t *root, const char *name, size_t max,
 	if (!utf8_valid(s, len))
 		return decode_fail(d, "field '%s' is not valid UTF-8 or holds "
 		    "U+0000", name), NULL;
-	if (utf8_blank(s, len))
-		return decode_fail(d, "field '%s' must not be empty", name),
-		    NULL;
+	*blank = utf8_blank(s, len);
+	if (*blank)
+		return s;
 	n = utf8_length(s, len);
 	if (n > max)
 		return decode_fail(d, "field '%s' is too long: %zu characters, "
 		    "at most %zu", name, n, max), NULL;
+	return s;
+}
+
+const char *decode_text(const json_t *root, const char *name, size_t max,
+    struct decode_ctx *d)
+{
+	bool blank;
+	const char *s = decode_text_or_blank(root, name, max, &blank, d);
+
+	if (s != NULL && blank)
+		return decode_fail(d, "field '%s' must not be empty", name),
+		    NULL;
 	return s;
 }
 

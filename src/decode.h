@@ -53,6 +53,12 @@ bool decode_fail(struct decode_ctx *d, const char *fmt, ...)
 const char *decode_text(const json_t *root, const char *name, size_t max,
     struct decode_ctx *d);
 
+/* The same, except that a string that is empty or only whitespace is
+ * taken (its length is not checked) and sets *blank; any other sets it
+ * false. For a field whose emptiness the handler judges. */
+const char *decode_text_or_blank(const json_t *root, const char *name,
+    size_t max, bool *blank, struct decode_ctx *d);
+
 /* The optional string field name of root: absent or null leaves *out
  * NULL; otherwise as decode_text. */
 bool decode_opt_text(const json_t *root, const char *name, size_t max,

@@ -27,7 +27,8 @@
 #include <cmocka.h>
 
 /* One line that changes when any row of the API's tables is added, removed
- * or changed in a way a request could cause. */
+ * or changed in a way a request could cause (a message's text, edit time
+ * and file included: messages/edit). */
 #define FINGERPRINT_SQL \
 	"SELECT concat_ws(' ', " \
 	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM users), " \
@@ -41,6 +42,9 @@
 	"coalesce(last_read, 0), ',' ORDER BY chat_id, user_id), '')) " \
 	"FROM chat_members), " \
 	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM messages), " \
+	"(SELECT md5(coalesce(string_agg(id || ':' || text || ':' || " \
+	"coalesce(edited_at::text, '-') || ':' || coalesce(file_id, 0), ',' " \
+	"ORDER BY id), '')) FROM messages), " \
 	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM sessions), " \
 	"(SELECT md5(coalesce(string_agg(id || ':' || is_admin || ':' || " \
 	"coalesce(password_hash, '-'), ',' ORDER BY id), '')) FROM users))"

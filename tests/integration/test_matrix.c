@@ -715,10 +715,12 @@ static bool fixture_make(void)
 			 "SELECT * FROM chats WHERE id = %s; "
 			 "CREATE TABLE matrix_fixture.members AS "
 			 "SELECT * FROM chat_members WHERE chat_id = %s; "
+			 "CREATE TABLE matrix_fixture.message AS "
+			 "SELECT * FROM messages WHERE id = %s; "
 			 "CREATE TABLE matrix_fixture.users AS "
 			 "SELECT id, password_hash, is_admin FROM users "
 			 "WHERE id IN (%s, %s, %s, %s, %s, %s)",
-			 fx.u[WHO_OWNER].id, fx.chat, fx.chat,
+			 fx.u[WHO_OWNER].id, fx.chat, fx.chat, fx.message,
 			 fx.u[0].id, fx.u[1].id, fx.u[2].id, fx.u[3].id,
 			 fx.u[4].id, fx.u[5].id);
 		ok = sql(q, NULL, 0);
@@ -731,7 +733,8 @@ static bool fixture_make(void)
 /* Puts the fixture back as fixture_make() left it: every private chat
  * gone (chats/direct, messages/send and messages/broadcast open them
  * anew), the group chat with its owner, members, read markers and one
- * message, the fixture users' passwords and roles, no failed logins.
+ * message (as it was made: messages/edit and messages/delete change it),
+ * the fixture users' passwords and roles, no failed logins.
  * Then makes sure of the sessions the columns send, logging in again
  * where a cell ended one. False with the reason on stderr. */
 static bool fixture_reset(void)
@@ -746,10 +749,14 @@ static bool fixture_reset(void)
 		 "WHERE m.chat_id = c.id "
 		 "AND (c.type = 'private' OR c.id = %s); "
 		 "DELETE FROM chats WHERE type = 'private'; "
+		 "DELETE FROM messages WHERE id = %s; "
+		 "INSERT INTO messages OVERRIDING SYSTEM VALUE "
+		 "SELECT * FROM matrix_fixture.message; "
 		 "INSERT INTO chat_members "
 		 "SELECT * FROM matrix_fixture.members; "
 		 "UPDATE chats c SET name = s.name, owner_id = s.owner_id, "
-		 "last_message_at = s.last_message_at "
+		 "last_message_at = s.last_message_at, "
+		 "last_message_id = s.last_message_id "
 		 "FROM matrix_fixture.chat s WHERE c.id = s.id; "
 		 "UPDATE users u SET password_hash = s.password_hash, "
 		 "is_admin = s.is_admin FROM matrix_fixture.users s "
@@ -763,7 +770,7 @@ static bool fixture_reset(void)
 		 "(SELECT count(*) FROM sessions WHERE id = %s "
 		 "AND expires_at > now()), "
 		 "(SELECT count(*) FROM sessions WHERE id = %s))",
-		 fx.chat, fx.message, fx.chat, fx.u[0].session,
+		 fx.chat, fx.message, fx.chat, fx.message, fx.u[0].session,
 		 fx.u[1].session, fx.u[2].session, fx.expired_session);
 	if (!sql(q, alive, sizeof(alive)))
 		return false;
