@@ -5,22 +5,21 @@
 #include "pgbin.h"
 #include "sniff.h"
 
-void message_json(struct buf *b, const PGresult *res, int row,
-    const char *chat)
+void message_json(struct buf *b, const PGresult *res, int row)
 {
-	const int file = 5;
+	const int file = 6, edited = 5;
 
 	buf_puts(b, "{\"id\":");
 	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 0)));
-	buf_puts(b, ",\"chat\":\"");
-	buf_puts(b, chat);
-	buf_puts(b, "\",\"author\":");
+	buf_puts(b, ",\"chat\":");
 	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 1)));
+	buf_puts(b, ",\"author\":");
+	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 2)));
 	buf_puts(b, ",\"text\":");
-	json_out_string(b, PQgetvalue(res, row, 2), (size_t)PQgetlength(res,
-	    row, 2));
+	json_out_string(b, PQgetvalue(res, row, 3), (size_t)PQgetlength(res,
+	    row, 3));
 	buf_puts(b, ",\"created_at\":");
-	json_out_time(b, pgbin_int8(PQgetvalue(res, row, 3)));
+	json_out_time(b, pgbin_int8(PQgetvalue(res, row, 4)));
 	buf_puts(b, ",\"type\":");
 	if (PQgetisnull(res, row, file))
 		buf_puts(b, "\"text\"");
@@ -31,9 +30,9 @@ void message_json(struct buf *b, const PGresult *res, int row,
 	buf_puts(b, ",\"file\":");
 	file_json(b, res, row, file);
 	buf_puts(b, ",\"edited_at\":");
-	if (PQgetisnull(res, row, 4))
+	if (PQgetisnull(res, row, edited))
 		buf_puts(b, "null");
 	else
-		json_out_time(b, pgbin_int8(PQgetvalue(res, row, 4)));
+		json_out_time(b, pgbin_int8(PQgetvalue(res, row, edited)));
 	buf_putc(b, '}');
 }

@@ -13,16 +13,14 @@
 /* The columns message_json() reads, of messages m and the LEFT JOIN of its
  * file f (each with its dot: "m.", "f."). */
 #define MESSAGE_COLUMNS(m, f) \
-    m "id, " m "author_id, " m "text, " m "created_at, " m "edited_at, " \
-    FILE_COLUMNS(f)
-#define MESSAGE_NCOLUMNS (5 + FILE_NCOLUMNS)
+    m "id, " m "chat_id, " m "author_id, " m "text, " m "created_at, " \
+    m "edited_at, " FILE_COLUMNS(f)
+#define MESSAGE_NCOLUMNS (6 + FILE_NCOLUMNS)
 /* Its file, the LEFT JOIN that MESSAGE_COLUMNS reads. */
 #define MESSAGE_FILE(m, f) \
     " LEFT JOIN files " f " ON " f ".id = " m ".file_id"
 
-/* Appends the message of row (MESSAGE_COLUMNS first) in chat, an id
- * already in decimal. */
-void message_json(struct buf *b, const PGresult *res, int row,
-    const char *chat);
+/* Appends the message of row (MESSAGE_COLUMNS first). */
+void message_json(struct buf *b, const PGresult *res, int row);
 
 #endif

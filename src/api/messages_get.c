@@ -84,11 +84,12 @@ static bool messages_get_decode(const json_t *root, void *out,
 	return true;
 }
 
-/* One row as a JSON object; arg is the chat's id, already in decimal. */
+/* One row as a JSON object. */
 static bool put_message(struct buf *b, const PGresult *res, int row,
     const void *arg)
 {
-	message_json(b, res, row, arg);
+	(void)arg;
+	message_json(b, res, row);
 	return true;
 }
 
@@ -106,7 +107,7 @@ static enum api_error messages_get(struct db *db, const void *arg,
 	const char *params[7] = {id, after, before, NULL,
 	    in->caller->token_id, in->caller->token_check, auth_texts.idle};
 	struct list l = {.q = &messages_get_oldest_q, .params = params,
-	    .put = put_messages, .arg = id, .owner_q = &messages_get_chat_q,
+	    .put = put_messages, .owner_q = &messages_get_chat_q,
 	    .owner = "chat"};
 	enum api_error err;
 	bool empty;

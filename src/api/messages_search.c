@@ -13,10 +13,9 @@
 #include "db.h"
 #include "decode.h"
 #include "id.h"
-#include "json_out.h"
 #include "list.h"
 #include "membership.h"
-#include "pgbin.h"
+#include "message_json.h"
 #include "reply.h"
 #include "route.h"
 
@@ -33,8 +32,7 @@ struct messages_search_req {
 };
 
 /* $1 the caller, $2 the query, $3 before, $4 limit, $5 one chat or NULL
- * -> id, chat_id, author_id, text, created_at, edited_at, and the file's
- * id, name, size, content_type (NULL without one), newest first. Each of
+ * -> MESSAGE_COLUMNS, newest first. Each of
  * the caller's chats is searched on its own for its newest $4 matches (a
  * probe of messages_search_idx with the chat's id and the query's words),
  * and the newest $4 of those are the answer: the work is the matches in
@@ -43,8 +41,7 @@ struct messages_search_req {
  * filtering them by membership: 5 s over 5,000,000 messages.) A query
  * that is not usable yields no row without reading any. */
 static const struct query messages_search_q = {"messages_search",
-    "SELECT m.id, m.chat_id, m.author_id, m.text, m.created_at,"
-    "  m.edited_at, f.id, f.name, f.size, f.content_type"
+    "SELECT " MESSAGE_COLUMNS("m.", "f.")
     " FROM (SELECT chatd_search_query($2) AS q) s"
     " CROSS JOIN chat_members cm"
     " CROSS JOIN LATERAL (SELECT x.id, x.chat_id, x.author_id, x.text,"
@@ -52,7 +49,7 @@ static const struct query messages_search_q = {"messages_search",
     "  WHERE x.chat_id = cm.chat_id AND x.id < $3"
     "   AND chatd_search_words(x.text) @@ s.q"
     "  ORDER BY x.id DESC LIMIT $4) m"
-    " LEFT JOIN files f ON f.id = m.file_id"
+    MESSAGE_FILE("m", "f")
     " WHERE cm.user_id = $1 AND ($5::bigint IS NULL OR cm.chat_id = $5)"
     "  AND chatd_search_usable(s.q)"
     " ORDER BY m.id DESC LIMIT $4", 5};
@@ -77,91 +74,12 @@ static bool messages_search_decode(const json_t *root, void *out,
 	    decode_int(root, "limit", 1, SEARCH_LIMIT_MAX, &req->limit, d);
 }
 
-/* Appends s[0..len) percent-encoded as a URL path segment (RFC 3986):
- * every byte but the unreserved characters as %XX, so the result is
- * ASCII and needs no JSON escaping. */
-static void put_path_segment(struct buf *b, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
-			buf_putc(b, (char)c);
-		} else {
-			buf_putc(b, '%');
-			buf_putc(b, hex[c >> 4]);
-			buf_putc(b, hex[c & 15]);
-		}
-	}
-}
-
-static void put_text(struct buf *b, const PGresult *res, int row, int col)
-{
-	json_out_string(b, PQgetvalue(res, row, col),
-	    (size_t)PQgetlength(res, row, col));
-}
-
-/* The file of a row (columns 6-9) as "type" and "file" (API.md 2.4):
- * "image" for a content type image/..., "file" for any other, "text" and
- * null without a file. */
-static void put_file(struct buf *b, const PGresult *res, int row)
-{
-	const char *type = PQgetvalue(res, row, 9);
-	char num[21];
-	int64_t id;
-
-	if (PQgetisnull(res, row, 6)) {
-		buf_puts(b, ",\"type\":\"text\",\"file\":null");
-		return;
-	}
-	id = pgbin_int8(PQgetvalue(res, row, 6));
-	buf_puts(b, strncmp(type, "image/", 6) == 0 ? ",\"type\":\"image\"" :
-	    ",\"type\":\"file\"");
-	buf_puts(b, ",\"file\":{\"id\":");
-	json_out_id(b, id);
-	buf_puts(b, ",\"name\":");
-	put_text(b, res, row, 7);
-	id_format(pgbin_int8(PQgetvalue(res, row, 8)), num);
-	buf_puts(b, ",\"size\":");
-	buf_puts(b, num);
-	buf_puts(b, ",\"content_type\":");
-	put_text(b, res, row, 9);
-	id_format(id, num);
-	buf_puts(b, ",\"url\":\"/files/");
-	buf_puts(b, num);
-	buf_putc(b, '/');
-	put_path_segment(b, PQgetvalue(res, row, 7), (size_t)PQgetlength(res,
-	    row, 7));
-	buf_puts(b, "\"}");
-}
-
 /* One row of messages_search_q as a message object. */
 static bool put_hit(struct buf *b, const PGresult *res, int row,
     const void *arg)
 {
 	(void)arg;
-	buf_puts(b, "{\"id\":");
-	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 0)));
-	buf_puts(b, ",\"chat\":");
-	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 1)));
-	buf_puts(b, ",\"author\":");
-	json_out_id(b, pgbin_int8(PQgetvalue(res, row, 2)));
-	buf_puts(b, ",\"text\":");
-	put_text(b, res, row, 3);
-	buf_puts(b, ",\"created_at\":");
-	json_out_time(b, pgbin_int8(PQgetvalue(res, row, 4)));
-	put_file(b, res, row);
-	buf_puts(b, ",\"edited_at\":");
-	if (PQgetisnull(res, row, 5))
-		buf_puts(b, "null");
-	else
-		json_out_time(b, pgbin_int8(PQgetvalue(res, row, 5)));
-	buf_putc(b, '}');
+	message_json(b, res, row);
 	return true;
 }
 

@@ -268,7 +268,7 @@ static void test_edit(void **state)
 		json_t *f = json_object_get(m, "file");
 		char url[128];
 
-		snprintf(url, sizeof(url), "/files/%s/my%%20photo%%2F%%C3%%BC.png",
+		snprintf(url, sizeof(url), "/files/%s/my%%20photo_%%C3%%BC.png",
 			 file);
 		assert_string_equal(str_of(m, "type"), "image");
 		assert_string_equal(str_of(f, "id"), file);

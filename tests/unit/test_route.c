@@ -87,6 +87,25 @@ static void test_unknown_paths(void **state)
 	assert_null(find("/health/"));
 }
 
+/* A prefix route takes every path that continues it, after the exact
+ * paths: /files/upload is its own route, /files/<anything> the
+ * download's. */
+static void test_prefix_routes(void **state)
+{
+	(void)state;
+	assert_ptr_equal(find("/files/upload"), &route_files_upload);
+	assert_ptr_equal(find("/files/1/a.png"), &route_files_get);
+	assert_ptr_equal(find("/files/upload/x"), &route_files_get);
+	assert_ptr_equal(find("/files/x"), &route_files_get);
+	assert_true(route_files_get.prefix);
+	assert_false(route_files_upload.prefix);
+	assert_string_equal(find("/files/1/a")->method, "GET");
+	assert_null(find("/files"));
+	assert_null(find("/filesx/1/a"));
+	/* Only the length given counts: "/files" of "/files/1". */
+	assert_null(route_find("/files/1", 6));
+}
+
 static void test_length_bounds_the_match(void **state)
 {
 	(void)state;
@@ -134,7 +153,7 @@ static void test_table_is_consistent(void **state)
 
 	(void)state;
 	assert_true(route_table_check(why, sizeof why));
-	assert_int_equal(route_count, 24);
+	assert_int_equal(route_count, 27);
 	for (i = 0; i < route_count; i++) {
 		const struct query *const *q;
 
@@ -215,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_paths),
 		cmocka_unit_test(test_sessions_needed),
 		cmocka_unit_test(test_length_bounds_the_match),
+		cmocka_unit_test(test_prefix_routes),
 		cmocka_unit_test(test_path_source),
 		cmocka_unit_test(test_table_is_consistent),
 		cmocka_unit_test(test_admit_method),
