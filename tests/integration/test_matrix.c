@@ -20,7 +20,6 @@
 #include "harness.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
@@ -877,26 +876,6 @@ static bool fixture_reset(void)
 }
 
 /*
- * The number of entries of directory path but skip (NULL: none), or -1
- * when it cannot be read.
- */
-static int dir_entries(const char *path, const char *skip)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += strcmp(e->d_name, ".") != 0 &&
-		     strcmp(e->d_name, "..") != 0 &&
-		     (skip == NULL || strcmp(e->d_name, skip) != 0);
-	closedir(d);
-	return n;
-}
-
-/*
  * One line that changes when a request writes anything: the rows of
  * users, chats, chat_members, messages, sessions, login_failures and
  * files, with every column a request may set, except the two that merely
@@ -908,15 +887,10 @@ static int dir_entries(const char *path, const char *skip)
  */
 static bool fingerprint(char *out, size_t outsz)
 {
-	char store[PATH_MAX], incoming[PATH_MAX + 16];
 	size_t len;
-	int files, in, tries = 0;
+	int files, in;
 
-	snprintf(store, sizeof(store), "%s/files", the_stack.dir);
-	snprintf(incoming, sizeof(incoming), "%s/incoming", store);
-	while ((in = dir_entries(incoming, NULL)) > 0 && tries++ < 100)
-		sleep_ms(20);
-	files = dir_entries(store, "incoming");
+	store_census(&the_stack, 2000, &files, &in);
 	if (!sql("SELECT concat_ws(' ', "
 		   "'users', (SELECT count(*) FROM users), "
 		   "'chats', (SELECT count(*) FROM chats), "
