@@ -2225,3 +2225,35 @@ void pg_tap_stop(struct pg_tap *t)
 	pthread_cond_destroy(&t->cv);
 	free(t);
 }
+
+/* ---- the file store ------------------------------------------------------ */
+
+int dir_entries(const char *path, const char *skip)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 &&
+		     strcmp(e->d_name, "..") != 0 &&
+		     (skip == NULL || strcmp(e->d_name, skip) != 0);
+	closedir(d);
+	return n;
+}
+
+void store_census(const struct stack *st, long wait_ms, int *stored,
+		  int *incoming)
+{
+	char store[128], in[160];
+	double until = now_seconds() + (double)wait_ms / 1000.0;
+
+	snprintf(store, sizeof(store), "%s/files", st->dir);
+	snprintf(in, sizeof(in), "%s/incoming", store);
+	while ((*incoming = dir_entries(in, NULL)) > 0 &&
+	       now_seconds() < until)
+		sleep_ms(20);
+	*stored = dir_entries(store, "incoming");
+}

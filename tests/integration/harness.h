@@ -290,6 +290,20 @@ long long proc_value(pid_t pid, const char *file, const char *name);
 /* True when p is one of set[0..n). */
 bool pid_in(pid_t p, const pid_t *set, int n);
 
+/* ---- the file store (main thread) -------------------------------------- */
+
+/* The number of entries of directory path, "." and ".." and skip (NULL:
+ * none) excepted, or -1 when it cannot be read. */
+int dir_entries(const char *path, const char *skip);
+/* The files of the stack's store: *stored those in DIR/files (its
+ * incoming directory not counted), *incoming those in DIR/files/incoming,
+ * where nginx writes upload bodies. nginx removes a body once it has
+ * answered (or noticed the client gone), not before: while incoming is
+ * not empty this waits, up to wait_ms, for it to be. -1 for a directory
+ * that cannot be read. */
+void store_census(const struct stack *st, long wait_ms, int *stored,
+		  int *incoming);
+
 
 /* ---- a counting relay in front of PostgreSQL (main thread) -------------- */
 

@@ -47,7 +47,13 @@
 	"ORDER BY id), '')) FROM messages), " \
 	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM sessions), " \
 	"(SELECT md5(coalesce(string_agg(id || ':' || is_admin || ':' || " \
-	"coalesce(password_hash, '-'), ',' ORDER BY id), '')) FROM users))"
+	"coalesce(password_hash, '-') || ':' || " \
+	"coalesce(avatar_file_id, 0), ',' ORDER BY id), '')) FROM users), " \
+	"(SELECT md5(coalesce(string_agg(id || ':' || coalesce(file_id, 0), " \
+	"',' ORDER BY id), '')) FROM messages), " \
+	"(SELECT count(*) || '/' || coalesce(max(id), 0) FROM files), " \
+	"(SELECT md5(coalesce(string_agg(f::text, ',' ORDER BY f.id), '')) " \
+	"FROM files f))"
 
 #define MAX_HEADERS 8
 #define MAX_CONTAINS 8
@@ -135,6 +141,12 @@ static struct {
 	char mygroup[ID_LEN], mygroupread[ID_LEN], mygroupold[ID_LEN];
 	char mydirect[ID_LEN], mykeyed[ID_LEN], mydirectmsg[ID_LEN];
 	char direct2[ID_LEN];
+	/* Uploads: ME's text file, image and image over 1 MiB; ME2's text
+	 * file, ME2's image (ME2's avatar), and ME2's text file carried by
+	 * ME2's message in FILECHAT, a group chat of ME2 (owner) and ME. */
+	char myfile[ID_LEN], myimage[ID_LEN], mybigimage[ID_LEN];
+	char file2[ID_LEN], image2[ID_LEN], sharedfile[ID_LEN];
+	char filechat[ID_LEN];
 } fx;
 
 static struct psql_session db;
@@ -238,6 +250,20 @@ static bool expand(const char *src, size_t n, const struct vars *v,
 			sb_str(out, fx.mydirectmsg);
 		else if (IS("DIRECT2"))
 			sb_str(out, fx.direct2);
+		else if (IS("MYFILE"))
+			sb_str(out, fx.myfile);
+		else if (IS("MYIMAGE"))
+			sb_str(out, fx.myimage);
+		else if (IS("MYBIGIMAGE"))
+			sb_str(out, fx.mybigimage);
+		else if (IS("FILE2"))
+			sb_str(out, fx.file2);
+		else if (IS("IMAGE2"))
+			sb_str(out, fx.image2);
+		else if (IS("SHAREDFILE"))
+			sb_str(out, fx.sharedfile);
+		else if (IS("FILECHAT"))
+			sb_str(out, fx.filechat);
 		else if (IS("UNIQ"))
 			sb_str(out, v->uniq);
 		else if (IS("CRLF"))
@@ -430,7 +456,38 @@ struct expect {
 					   an item that has these fields and
 					   values (owned) */
 	int nitems;
+	char *bytes;			/* "bytes TEXT" or "bytes-hex HEX": the
+					   body is exactly these bytes, not
+					   JSON (owned); NULL: JSON */
+	size_t bytes_len;
 };
+
+/* The bytes of "bytes TEXT" (hex false) or "bytes-hex HEX" into e. */
+static bool expect_bytes(struct expect *e, const char *arg, bool hex)
+{
+	size_t n = strlen(arg), i;
+
+	free(e->bytes);
+	e->bytes = malloc(n + 1);
+	if (e->bytes == NULL)
+		abort();
+	if (!hex) {
+		memcpy(e->bytes, arg, n + 1);
+		e->bytes_len = n;
+		return true;
+	}
+	if (n % 2 != 0)
+		return false;
+	for (i = 0; i < n; i += 2) {
+		int hi = hexval(arg[i]), lo = hexval(arg[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		e->bytes[i / 2] = (char)(hi * 16 + lo);
+	}
+	e->bytes_len = n / 2;
+	return true;
+}
 
 static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
 			   size_t errsz)
@@ -501,6 +558,15 @@ static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
 					 "'%s'", line);
 				ok = false;
 			}
+		} else if (strncmp(line, "bytes ", 6) == 0 ||
+			   strcmp(line, "bytes") == 0) {
+			expect_bytes(e, line[5] ? line + 6 : "", false);
+		} else if (strncmp(line, "bytes-hex ", 10) == 0) {
+			if (!expect_bytes(e, line + 10, true)) {
+				snprintf(err, errsz, "expected: bad hex in "
+					 "'%s'", line);
+				ok = false;
+			}
 		} else if (strncmp(line, "db:", 3) == 0) {
 			const char *w = line + 3 + strspn(line + 3, " ");
 
@@ -533,6 +599,25 @@ static bool parse_expected(const struct sbuf *f, struct expect *e, char *err,
 	}
 	free(copy);
 	return ok;
+}
+
+/* ---- the fingerprint ----------------------------------------------------- */
+
+/* FINGERPRINT_SQL's line, then the number of files in the store and in
+ * its incoming directory. nginx removes an upload's body from incoming
+ * once it has answered, not before: a body still there is waited for, up
+ * to 2 s. 0 on success. */
+static int fingerprint(char *out, size_t outsz)
+{
+	size_t len;
+	int files, in;
+
+	store_census(&the_stack, 2000, &files, &in);
+	if (psql_query(&db, FINGERPRINT_SQL, out, outsz) != 0)
+		return -1;
+	len = strlen(out);
+	snprintf(out + len, outsz - len, " store %d incoming %d", files, in);
+	return 0;
 }
 
 /* ---- building the request ------------------------------------------------ */
@@ -695,6 +780,13 @@ static void check_response(const struct expect *e, const struct http_reply *r,
 	}
 	if (is_head || r->status == 0)
 		return;
+	if (e->bytes != NULL) {
+		if (r->body_len != e->bytes_len ||
+		    memcmp(r->body, e->bytes, r->body_len) != 0)
+			sb_printf(p, "\n  the body is not the %zu bytes "
+				  "expected", e->bytes_len);
+		return;
+	}
 	if (e->status == 204 && e->code[0] == '\0') {
 		if (r->body_len != 0)
 			sb_str(p, "\n  a 204 must have no body");
@@ -775,7 +867,7 @@ static void run_case(void **state)
 	struct http_reply r;
 	struct expect e = { .status = 0 };
 	struct vars v;
-	char path[PATH_MAX + 320], err[512] = "", before[512], after[512];
+	char path[PATH_MAX + 320], err[512] = "", before[640], after[640];
 	char *hdrs = NULL;
 	long logs_at[2];
 	bool is_head = false, have_gen, ok;
@@ -809,7 +901,7 @@ static void run_case(void **state)
 	if (ok)
 		ok = build_request(&req_file, &v, &req, &is_head, err,
 				   sizeof(err));
-	if (ok && psql_query(&db, FINGERPRINT_SQL, before, sizeof(before)) != 0) {
+	if (ok && fingerprint(before, sizeof(before)) != 0) {
 		snprintf(err, sizeof(err), "the database fingerprint failed");
 		ok = false;
 	}
@@ -820,7 +912,7 @@ static void run_case(void **state)
 			 the_stack.dir);
 		logs_at[1] = file_size(path);
 		http_raw(&the_stack, req.p, req.len, is_head, &r, &hdrs);
-		if (psql_query(&db, FINGERPRINT_SQL, after, sizeof(after)) != 0)
+		if (fingerprint(after, sizeof(after)) != 0)
 			sb_str(&problems, "\n  the database fingerprint failed "
 			       "after the request");
 		else {
@@ -866,6 +958,7 @@ static void run_case(void **state)
 	http_reply_free(&r);
 	json_decref(e.json);
 	json_decref(e.subset);
+	free(e.bytes);
 	for (k = 0; k < e.nitems; k++)
 		json_decref(e.items[k]);
 	free(exp.p);
@@ -972,6 +1065,72 @@ static int membership_setup(void)
 	return 0;
 }
 
+/* Uploads len bytes of body as name (a query string value, encoded)
+ * with token; copies the new file's id into id_out. 0 on success. */
+static int upload(const char *token, const char *name, const char *body,
+		  size_t len, char *id_out)
+{
+	struct http_reply r;
+	char path[256], auth[128];
+	const char *id;
+	int rc;
+
+	snprintf(path, sizeof(path), "/files/upload?name=%s", name);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	http_request("POST", path, body, len, auth, &r);
+	id = r.json ? json_string_value(json_object_get(r.json, "id")) : NULL;
+	rc = r.status == 201 && id != NULL ? 0 : -1;
+	if (rc == 0)
+		snprintf(id_out, ID_LEN, "%s", id);
+	else
+		fprintf(stderr, "test_cases: cannot upload %s: %ld %s\n",
+			name, r.status, r.body ? r.body : "");
+	http_reply_free(&r);
+	return rc;
+}
+
+#define PNG_HEAD "\x89PNG\r\n\x1a\n"
+#define BIG_IMAGE ((1 << 20) + 1)	/* one byte past an avatar's limit */
+
+/* The uploads behind @MYFILE@, @MYIMAGE@, @MYBIGIMAGE@, @FILE2@,
+ * @IMAGE2@ (ME2's avatar) and @SHAREDFILE@, carried by ME2's message in
+ * @FILECHAT@ (ME2's group chat with ME). */
+static int file_setup(void)
+{
+	char chatname[128], scratch[ID_LEN], *big = malloc(BIG_IMAGE);
+	int rc;
+
+	if (big == NULL)
+		abort();
+	memset(big, 'x', BIG_IMAGE);
+	memcpy(big, PNG_HEAD, 8);
+	uniq_name(chatname, sizeof(chatname), "case_filechat");
+	rc = upload(fx.token, "case.txt", "case file bytes", 15,
+		    fx.myfile) == 0 &&
+	     upload(fx.token, "case.png", PNG_HEAD "case", 12,
+		    fx.myimage) == 0 &&
+	     upload(fx.token, "big.png", big, BIG_IMAGE,
+		    fx.mybigimage) == 0 &&
+	     upload(fx.token2, "case2.txt", "case file2 bytes", 16,
+		    fx.file2) == 0 &&
+	     upload(fx.token2, "case2.png", PNG_HEAD "case2", 13,
+		    fx.image2) == 0 &&
+	     upload(fx.token2, "shared.txt", "shared file bytes", 17,
+		    fx.sharedfile) == 0 &&
+	     post_as("/users/avatar", fx.token2, json_pack("{s:s}", "file",
+		     fx.image2), NULL) == 200 &&
+	     post_as("/chats/add", fx.token2, json_pack("{s:s, s:[s]}",
+		     "name", chatname, "users", fx.me), fx.filechat) == 201 &&
+	     post_as("/messages/add", fx.token2, json_pack("{s:s, s:s}",
+		     "chat", fx.filechat, "file", fx.sharedfile),
+		     scratch) == 201 ? 0 : -1;
+	free(big);
+	if (rc != 0)
+		fprintf(stderr, "test_cases: cannot make the files' "
+			"fixture\n");
+	return rc;
+}
+
 /* The accounts behind @ME@, @TOKEN@, @MYCHAT@, @MYMSG@, @ME2@ and
  * @TOKEN2@, and their chats. */
 static int account_setup(void)
@@ -990,19 +1149,21 @@ static int account_setup(void)
 		fprintf(stderr, "test_cases: cannot create the fixture's chat\n");
 		return -1;
 	}
-	return membership_setup();
+	if (membership_setup() != 0)
+		return -1;
+	return file_setup();
 }
 
 static int group_setup(void **state)
 {
 	const char *users[2];
-	char fp[512], name2[128], name3[128];
+	char fp[640], name2[128], name3[128];
 
 	(void)state;
 	if (stack_start(&the_stack) != 0)
 		return -1;
 	if (psql_open(&the_stack, &db) != 0 ||
-	    psql_query(&db, FINGERPRINT_SQL, fp, sizeof(fp)) != 0) {
+	    fingerprint(fp, sizeof(fp)) != 0) {
 		fprintf(stderr, "test_cases: psql on the stack failed\n");
 		return -1;
 	}

@@ -32,6 +32,10 @@
 #include <cmocka.h>
 
 #define PASSWORD "matrix password"
+/* The owner's two uploads: @FILE@, carried by @MESSAGE@, and @IMAGE@ (a
+ * PNG by its signature), in no message. */
+#define FILE_BYTES "matrix file bytes\n"
+#define IMAGE_BYTES "\x89PNG\r\n\x1a\nmatrix image"
 #define MALFORMED_TOKEN "matrix.not.a.token"
 #define TOKEN_CHARS 43
 /* Cheap hashes: the fixture's accounts log in again whenever a cell has
@@ -110,7 +114,11 @@ static const char *const mode_names[MODE__MAX] = {"open", "required"};
 struct request {
 	char endpoint[64];	/* "chats/members/add": its path without '/' */
 	char method[8];
+	char *target;		/* the path's template without its '/', query
+				   string included (owned); NULL: endpoint */
 	char *body;		/* the template (owned); NULL: no body */
+	bool raw;		/* the body is bytes, not JSON */
+	bool bytes;		/* a success answers @FILE@'s bytes */
 	int line;
 };
 
@@ -146,6 +154,7 @@ struct user {
 static struct {
 	struct user u[WHO__MAX];
 	char chat[ID_LEN], message[ID_LEN];
+	char file[ID_LEN], image[ID_LEN];	/* the owner's uploads */
 	char expired[64], expired_session[ID_LEN];
 	char revoked[64], unknown[64];
 } fx;
@@ -231,6 +240,10 @@ static const char *placeholder(const char *name, size_t n,
 		return fx.chat;
 	if (IS("MESSAGE"))
 		return fx.message;
+	if (IS("FILE"))
+		return fx.file;
+	if (IS("IMAGE"))
+		return fx.image;
 	if (IS("SELF"))
 		return fx.u[col->self].id;
 	if (IS("SELFNAME"))
@@ -304,18 +317,56 @@ static const struct request *find_request(const char *endpoint)
 	return NULL;
 }
 
-/* "request ENDPOINT METHOD [BODY]"; rest is the line after "request". */
-static bool parse_request(char *rest, int line, char *err, size_t errsz)
+/* Whether s starts with the word w, then a blank or its end. */
+static bool is_word(const char *s, const char *w)
 {
-	struct request *rq;
+	size_t n = strlen(w);
+
+	return strncmp(s, w, n) == 0 &&
+	       (s[n] == '\0' || s[n] == ' ' || s[n] == '\t');
+}
+
+/* Copies the template s, or fails with err: every placeholder of it must
+ * be known, whatever the column. */
+static bool template_copy(const char *s, char **out, char *err, size_t errsz)
+{
 	struct text probe = { NULL, 0, 0 };
-	char *endpoint, *method, *body;
 	int c;
 	bool ok = true;
 
+	for (c = 0; c < COL__MAX && ok; c++) {
+		probe.len = 0;
+		ok = expand(s, &columns[c], "x", &probe, err, errsz);
+	}
+	free(probe.p);
+	*out = strdup(s);
+	if (*out == NULL)
+		abort();
+	return ok;
+}
+
+/* "request ENDPOINT METHOD [/TARGET] [raw] [bytes] [BODY]"; rest is the
+ * line after "request". */
+static bool parse_request(char *rest, int line, char *err, size_t errsz)
+{
+	struct request *rq;
+	char *endpoint, *method, *body, *target = NULL;
+	bool ok = true, raw = false, bytes = false;
+
 	endpoint = next_word(&rest);
 	method = next_word(&rest);
-	body = rest + strspn(rest, " \t");
+	/* The options, each a word: a target, raw, bytes. */
+	for (;;) {
+		body = rest + strspn(rest, " \t");
+		if (*body == '/' && target == NULL)
+			target = next_word(&rest) + 1;
+		else if (!raw && is_word(body, "raw"))
+			raw = *next_word(&rest) != '\0';
+		else if (!bytes && is_word(body, "bytes"))
+			bytes = *next_word(&rest) != '\0';
+		else
+			break;
+	}
 	if (*endpoint == '\0' || *method == '\0') {
 		snprintf(err, errsz, "'request' needs an endpoint and a "
 			 "method");
@@ -333,16 +384,17 @@ static bool parse_request(char *rest, int line, char *err, size_t errsz)
 	snprintf(rq->method, sizeof(rq->method), "%s", method);
 	rq->line = line;
 	rq->body = NULL;
-	if (*body != '\0') {
-		rq->body = strdup(body);
-		if (rq->body == NULL)
-			abort();
-		/* Every placeholder must be known, whatever the column. */
-		for (c = 0; c < COL__MAX && ok; c++) {
-			probe.len = 0;
-			ok = expand(body, &columns[c], "x", &probe, err, errsz);
-		}
-		free(probe.p);
+	rq->target = NULL;
+	rq->raw = raw;
+	rq->bytes = bytes;
+	if (target != NULL)
+		ok = template_copy(target, &rq->target, err, errsz);
+	if (ok && *body != '\0')
+		ok = template_copy(body, &rq->body, err, errsz);
+	if (ok && raw && rq->body == NULL) {
+		snprintf(err, errsz, "request %s: 'raw' needs a body",
+			 endpoint);
+		ok = false;
 	}
 	return ok;
 }
@@ -513,30 +565,42 @@ static bool read_table(const char *path)
 
 /* ---- talking to the stack ---------------------------------------------- */
 
-/* Sends one request over a new connection: "Authorization: Bearer token"
- * unless token is NULL, a JSON body unless body is NULL. Fills out (freed
- * by the caller) and, when hdrs is not NULL, the response's header block
- * (a new string). Returns the status, 0 when there was no answer. */
-static long send_request(const char *method, const char *endpoint,
-			 const char *token, const char *body,
-			 struct http_reply *out, char **hdrs)
+/* Sends one request over a new connection to target (a path without its
+ * leading '/', query string included): "Authorization: Bearer token"
+ * unless token is NULL, a body unless body is NULL, JSON unless raw (then
+ * application/octet-stream). Fills out (freed by the caller) and, when
+ * hdrs is not NULL, the response's header block (a new string). Returns
+ * the status, 0 when there was no answer. */
+static long send_raw(const char *method, const char *target,
+		     const char *token, const char *body, bool raw,
+		     struct http_reply *out, char **hdrs)
 {
 	struct text req = { NULL, 0, 0 };
 	long status;
 
 	text_printf(&req, "%s /%s HTTP/1.1\r\nHost: matrix\r\n"
-		    "Connection: close\r\n", method, endpoint);
+		    "Connection: close\r\n", method, target);
 	if (token != NULL)
 		text_printf(&req, "Authorization: Bearer %s\r\n", token);
 	if (body != NULL)
-		text_printf(&req, "Content-Type: application/json\r\n"
-			    "Content-Length: %zu\r\n", strlen(body));
+		text_printf(&req, "Content-Type: %s\r\n"
+			    "Content-Length: %zu\r\n", raw ?
+			    "application/octet-stream" : "application/json",
+			    strlen(body));
 	text_add(&req, "\r\n", 2);
 	if (body != NULL)
 		text_add(&req, body, strlen(body));
 	status = http_raw(&the_stack, req.p, req.len, false, out, hdrs);
 	free(req.p);
 	return status;
+}
+
+/* send_raw() of a JSON body (or none). */
+static long send_request(const char *method, const char *endpoint,
+			 const char *token, const char *body,
+			 struct http_reply *out, char **hdrs)
+{
+	return send_raw(method, endpoint, token, body, false, out, hdrs);
 }
 
 /* A string field of a JSON object answer, or NULL. Borrowed from r. */
@@ -656,6 +720,29 @@ static bool create(const char *endpoint, const char *token, const char *body,
 	return ok;
 }
 
+/* Uploads body as name with token, which must answer 201 with an "id",
+ * copied into id. False, with the answer on stderr, when it does not. */
+static bool upload(const char *token, const char *name, const char *body,
+		   char *id)
+{
+	struct http_reply r;
+	char target[128];
+	const char *v;
+	bool ok;
+
+	snprintf(target, sizeof(target), "files/upload?name=%s", name);
+	send_raw("POST", target, token, body, true, &r, NULL);
+	v = field(&r, "id");
+	ok = r.status == 201 && v != NULL;
+	if (ok)
+		snprintf(id, ID_LEN, "%s", v);
+	else
+		fprintf(stderr, "test_matrix: upload of %s: %ld %s\n", name,
+			r.status, r.body);
+	http_reply_free(&r);
+	return ok;
+}
+
 /* The accounts (signup), the other users (users/add), the group chat of
  * the owner with the member and member2 and one message of the owner, the
  * revoked, expired and unknown tokens, the owner made administrator; then
@@ -694,8 +781,13 @@ static bool fixture_make(void)
 		 fx.u[WHO_MEMBER2].id);
 	ok = ok && create("chats/add", fx.u[WHO_OWNER].token, body, fx.chat,
 			  NULL);
+	ok = ok && upload(fx.u[WHO_OWNER].token, "matrix.txt", FILE_BYTES,
+			  fx.file) &&
+	     upload(fx.u[WHO_OWNER].token, "matrix.png", IMAGE_BYTES,
+		    fx.image);
 	snprintf(body, sizeof(body), "{\"chat\": \"%s\", \"text\": "
-		 "\"the fixture's message\"}", fx.chat);
+		 "\"the fixture's message\", \"file\": \"%s\"}", fx.chat,
+		 fx.file);
 	ok = ok && create("messages/add", fx.u[WHO_OWNER].token, body,
 			  fx.message, NULL);
 	if (ok && login(WHO_OWNER, fx.revoked, sizeof(fx.revoked), session)) {
@@ -718,7 +810,8 @@ static bool fixture_make(void)
 			 "CREATE TABLE matrix_fixture.message AS "
 			 "SELECT * FROM messages WHERE id = %s; "
 			 "CREATE TABLE matrix_fixture.users AS "
-			 "SELECT id, password_hash, is_admin FROM users "
+			 "SELECT id, password_hash, is_admin, avatar_file_id "
+			 "FROM users "
 			 "WHERE id IN (%s, %s, %s, %s, %s, %s)",
 			 fx.u[WHO_OWNER].id, fx.chat, fx.chat, fx.message,
 			 fx.u[0].id, fx.u[1].id, fx.u[2].id, fx.u[3].id,
@@ -759,7 +852,8 @@ static bool fixture_reset(void)
 		 "last_message_id = s.last_message_id "
 		 "FROM matrix_fixture.chat s WHERE c.id = s.id; "
 		 "UPDATE users u SET password_hash = s.password_hash, "
-		 "is_admin = s.is_admin FROM matrix_fixture.users s "
+		 "is_admin = s.is_admin, avatar_file_id = s.avatar_file_id "
+		 "FROM matrix_fixture.users s "
 		 "WHERE u.id = s.id; "
 		 "DELETE FROM login_failures; "
 		 "SELECT concat_ws(' ', "
@@ -790,24 +884,34 @@ static bool fixture_reset(void)
 
 /*
  * One line that changes when a request writes anything: the rows of
- * users, chats, chat_members, messages, sessions and login_failures, with
- * every column a request may set, except the two that merely using a
- * session touches (users.last_seen_at, sessions.last_used_at). The counts
- * come first, for the reader of a failure. False when psql fails.
+ * users, chats, chat_members, messages, sessions, login_failures and
+ * files, with every column a request may set, except the two that merely
+ * using a session touches (users.last_seen_at, sessions.last_used_at);
+ * then the files in the store and in its incoming directory. The counts
+ * come first, for the reader of a failure. nginx removes an upload's body
+ * from incoming when it has answered, not before: a body still there is
+ * waited for, up to 2 s. False when psql fails.
  */
 static bool fingerprint(char *out, size_t outsz)
 {
-	return sql("SELECT concat_ws(' ', "
+	size_t len;
+	int files, in;
+
+	store_census(&the_stack, 2000, &files, &in);
+	if (!sql("SELECT concat_ws(' ', "
 		   "'users', (SELECT count(*) FROM users), "
 		   "'chats', (SELECT count(*) FROM chats), "
 		   "'members', (SELECT count(*) FROM chat_members), "
 		   "'messages', (SELECT count(*) FROM messages), "
 		   "'sessions', (SELECT count(*) FROM sessions), "
 		   "'failures', (SELECT count(*) FROM login_failures), "
+		   "'files', (SELECT count(*) FROM files), "
 		   "md5(concat_ws('|', "
 		   "(SELECT string_agg(t::text, ';' ORDER BY t.id) FROM "
-		   "(SELECT id, username, password_hash, email, is_admin "
-		   "FROM users) t), "
+		   "(SELECT id, username, password_hash, email, is_admin, "
+		   "avatar_file_id FROM users) t), "
+		   "(SELECT string_agg(t::text, ';' ORDER BY t.id) FROM "
+		   "files t), "
 		   "(SELECT string_agg(t::text, ';' ORDER BY t.id) FROM "
 		   "(SELECT id, name, type, owner_id, pair_low, pair_high, "
 		   "members, created_at, last_message_at FROM chats) t), "
@@ -819,7 +923,11 @@ static bool fingerprint(char *out, size_t outsz)
 		   "(SELECT id, user_id, token_id, created_at, expires_at "
 		   "FROM sessions) t), "
 		   "(SELECT string_agg(t::text, ';' ORDER BY t.user_id, t.at) "
-		   "FROM login_failures t))))", out, outsz);
+		   "FROM login_failures t))))", out, outsz))
+		return false;
+	len = strlen(out);
+	snprintf(out + len, outsz - len, " store %d incoming %d", files, in);
+	return true;
 }
 
 /* ---- one cell ---------------------------------------------------------- */
@@ -893,8 +1001,9 @@ static void excerpt(struct text *t, const char *s, size_t len)
 
 /* What is wrong with answer r (header block hdrs) to a cell that expects
  * want, appended to p. changed: the fingerprint moved. */
-static void judge(const struct cell *want, const struct http_reply *r,
-		  const char *hdrs, bool changed, struct text *p)
+static void judge(const struct request *rq, const struct cell *want,
+		  const struct http_reply *r, const char *hdrs, bool changed,
+		  struct text *p)
 {
 	bool refused = want->status >= 400 || (r->status >= 400 &&
 					       r->status < 500);
@@ -924,6 +1033,14 @@ static void judge(const struct cell *want, const struct http_reply *r,
 	} else if (want->status == 204) {
 		if (r->body_len != 0)
 			text_printf(p, "; a 204 with a body");
+	} else if (rq->bytes) {
+		if (r->body_len != strlen(FILE_BYTES) ||
+		    memcmp(r->body, FILE_BYTES, r->body_len) != 0)
+			text_printf(p, "; the body is not @FILE@'s bytes");
+		if (hdrs == NULL || !header_value(hdrs,
+		    "X-Content-Type-Options", www, sizeof(www)) ||
+		    strcmp(www, "nosniff") != 0)
+			text_printf(p, "; no X-Content-Type-Options: nosniff");
 	} else if (!is_json_content_type(r->content_type) ||
 		   r->json == NULL) {
 		text_printf(p, "; the body is not JSON");
@@ -943,24 +1060,27 @@ static bool check_cell(const struct row *rw, int c, struct text *problems)
 	const struct column *col = &columns[c];
 	const struct cell *want = &rw->cells[c];
 	struct text body = { NULL, 0, 0 }, p = { NULL, 0, 0 };
+	struct text target = { NULL, 0, 0 };
 	struct http_reply r;
-	char uniq[48], err[128], before[512], after[512], *hdrs = NULL;
+	char uniq[48], err[128], before[600], after[600], *hdrs = NULL;
 	bool ok, changed = false;
 
 	memset(&r, 0, sizeof(r));
 	uniq_name(uniq, sizeof(uniq), "mx");
 	if (rw->req->body != NULL)
 		expand(rw->req->body, col, uniq, &body, err, sizeof(err));
+	expand(rw->req->target ? rw->req->target : rw->req->endpoint, col,
+	       uniq, &target, err, sizeof(err));
 	if (!fixture_reset() || !fingerprint(before, sizeof(before))) {
 		text_printf(&p, "; the fixture could not be put back");
 	} else {
-		send_request(rw->req->method, rw->req->endpoint,
-			     column_token(col), body.p, &r, &hdrs);
+		send_raw(rw->req->method, target.p, column_token(col), body.p,
+			 rw->req->raw, &r, &hdrs);
 		if (!fingerprint(after, sizeof(after)))
 			text_printf(&p, "; the database fingerprint failed");
 		else
 			changed = strcmp(before, after) != 0;
-		judge(want, &r, hdrs, changed, &p);
+		judge(rw->req, want, &r, hdrs, changed, &p);
 	}
 	ok = p.len == 0;
 	if (!ok) {
@@ -968,7 +1088,7 @@ static bool check_cell(const struct row *rw, int c, struct text *problems)
 			    rw->name, col->name, want->status,
 			    want->code[0] ? " " : "", want->code, p.p + 2);
 		text_printf(problems, "\n  request: %s /%s, ",
-			    rw->req->method, rw->req->endpoint);
+			    rw->req->method, target.p);
 		describe_token(problems, col);
 		text_printf(problems, ", %s", body.p ? body.p : "no body");
 		text_printf(problems, "\n  answer: %ld ", r.status);
@@ -981,6 +1101,7 @@ static bool check_cell(const struct row *rw, int c, struct text *problems)
 	http_reply_free(&r);
 	free(hdrs);
 	free(body.p);
+	free(target.p);
 	free(p.p);
 	return ok;
 }
@@ -1160,7 +1281,9 @@ int main(void)
 		printf("; %d of the cells checked are wrong", cells_failed);
 	printf("\n");
 	free(tests);
-	for (i = 0; i < nrequests; i++)
+	for (i = 0; i < nrequests; i++) {
 		free(requests[i].body);
+		free(requests[i].target);
+	}
 	return rc != 0 || cells_failed != 0;
 }

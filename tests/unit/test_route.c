@@ -38,6 +38,27 @@ static void test_known_paths(void **state)
 	assert_ptr_equal(find("/auth/sessions"), &route_auth_sessions);
 }
 
+/* Files: /files/upload exactly, any longer /files/ path a download (the
+ * prefix route), and nothing else near them. */
+static void test_file_paths(void **state)
+{
+	(void)state;
+	assert_ptr_equal(find("/files/upload"), &route_files_upload);
+	assert_ptr_equal(find("/users/avatar"), &route_users_avatar);
+	assert_ptr_equal(find("/files/1/cat.png"), &route_files_get);
+	assert_ptr_equal(find("/files/upload/"), &route_files_get);
+	assert_ptr_equal(find("/files/uploadx"), &route_files_get);
+	assert_ptr_equal(find("/files/x"), &route_files_get);
+	assert_ptr_equal(find("/files/"), &route_files_get);
+	assert_null(find("/files"));
+	assert_null(find("/filesx/1/a"));
+	assert_null(find("/file/1/a"));
+	assert_null(find("/FILES/1/a"));
+	assert_string_equal(route_files_get.method, "GET");
+	assert_string_equal(route_files_upload.method, "POST");
+	assert_int_equal(route_files_upload.body, BODY_NONE);
+}
+
 /* Which routes need a session (API.md 2.1): signup, login and health
  * never; the other /auth/ ones always; section 1's five only with --auth
  * required. */
@@ -231,6 +252,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_paths),
+		cmocka_unit_test(test_file_paths),
 		cmocka_unit_test(test_unknown_paths),
 		cmocka_unit_test(test_sessions_needed),
 		cmocka_unit_test(test_length_bounds_the_match),
