@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "db.h"
 #include "decode.h"
 #include "filename.h"
@@ -24,18 +25,31 @@
 #define FILES_PREFIX "/files/"
 
 struct files_get_req {
-	int64_t caller, file;
+	int64_t file;
+	struct caller *caller;
 };
 
+/* Whether user may read file f: its uploader, a member of a chat where a
+ * message carries it, or anyone for an avatar. */
+#define MAY_READ(user) \
+    " (f.uploader_id = " user \
+    "  OR EXISTS (SELECT FROM messages m JOIN chat_members cm" \
+    "   ON cm.chat_id = m.chat_id AND cm.user_id = " user \
+    "   WHERE m.file_id = f.id)" \
+    "  OR EXISTS (SELECT FROM users u WHERE u.avatar_file_id = f.id))"
 /* $1 the file, $2 the caller -> stored, name, content_type, when the
  * caller may read it. */
 static const struct query files_get_q = {"files_get",
     "SELECT f.stored, f.name, f.content_type FROM files f"
-    " WHERE f.id = $1 AND (f.uploader_id = $2"
-    "  OR EXISTS (SELECT FROM messages m JOIN chat_members cm"
-    "   ON cm.chat_id = m.chat_id AND cm.user_id = $2"
-    "   WHERE m.file_id = f.id)"
-    "  OR EXISTS (SELECT FROM users u WHERE u.avatar_file_id = f.id))", 2};
+    " WHERE f.id = $1 AND" MAY_READ("$2"), 2};
+/* The same as the session of $2/$3 (idle less than $4), which it checks
+ * itself, so that a download costs one statement: no row when the session
+ * or the file fails, which the handler then tells apart. */
+static const struct query files_get_as = {"files_get_as",
+    "SELECT f.stored, f.name, f.content_type FROM sessions s"
+    " JOIN files f ON f.id = $1"
+    " WHERE" AUTH_SESSION_IS("$2", "$3", "$4", "true") " AND"
+    MAY_READ("s.user_id"), 4};
 
 static bool files_get_decode(const json_t *root, void *out,
     struct decode_ctx *d)
@@ -46,7 +60,7 @@ static bool files_get_decode(const json_t *root, void *out,
 	    decode_header(d, "REQUEST_URI"), &len), *id;
 
 	(void)root;
-	req->caller = d->caller->user;
+	req->caller = d->caller;
 	/* The route is FILES_PREFIX's: path continues it. */
 	id = path + strlen(FILES_PREFIX);
 	len -= strlen(FILES_PREFIX);
@@ -78,15 +92,25 @@ static enum api_error files_get(struct db *db, const void *arg,
 {
 	const struct files_get_req *in = arg;
 	char file[21], caller[21], to[sizeof "/_chatd/files/" + STORE_NAME_LEN];
-	const char *params[2] = {file, caller}, *stored, *type;
+	const char *params[4] = {file, in->caller->token_id,
+	    in->caller->token_check, auth_texts.idle}, *stored, *type;
 	struct buf disp;
 	enum api_error err;
 	PGresult *res;
 	bool ok;
 
 	id_format(in->file, file);
-	id_format(in->caller, caller);
-	res = db_query(db, &files_get_q, params, &err);
+	res = db_query(db, &files_get_as, params, &err);
+	if (res != NULL && PQntuples(res) == 0) {
+		/* The session, or the file? */
+		PQclear(res);
+		err = auth_lookup(db, in->caller, r);
+		if (err != API_OK)
+			return err;
+		id_format(in->caller->user, caller);
+		params[1] = caller;
+		res = db_query(db, &files_get_q, params, &err);
+	}
 	if (res == NULL)
 		return reply_db_error(r, err);
 	if (PQntuples(res) == 0) {
@@ -113,8 +137,9 @@ static enum api_error files_get(struct db *db, const void *arg,
 
 const struct route route_files_get = {
 	.path = FILES_PREFIX, .prefix = true, .method = "GET",
-	.body = BODY_NONE, .session = SESSION_ALWAYS,
+	.body = BODY_NONE, .session = SESSION_ALWAYS, .inline_session = true,
 	.req_size = sizeof(struct files_get_req),
 	.decode = files_get_decode, .handle = files_get,
-	.queries = (const struct query *const[]){&files_get_q, NULL},
+	.queries = (const struct query *const[]){&files_get_q, &files_get_as,
+	    NULL},
 };
