@@ -336,8 +336,8 @@ static void expect_download(const char *who, const char *token,
 static void test_download_callers(void **state)
 {
 	static const char bytes[] = "a file for bob\n";
-	char id[ID_LEN], img[ID_LEN], path[96], ipath[96], body[256];
-	char expired[64], revoked[64], q[256], *sid;
+	char id[ID_LEN], img[ID_LEN], mid[ID_LEN], path[96], ipath[96];
+	char body[256], expired[64], revoked[64], q[256], *sid;
 	struct http_reply r;
 	struct account tmp;
 
@@ -363,7 +363,7 @@ static void test_download_callers(void **state)
 	snprintf(body, sizeof(body), "{\"chat\": \"%s\", \"file\": \"%s\"}",
 		 chat, id);
 	http_post_as(alice.token, "/messages/add", body, &r);
-	check_status(&r, 201, "messages/add with a file");
+	check_created(&r, mid, "messages/add with a file");
 	http_reply_free(&r);
 	expect_download("no token", NULL, path, 401, NULL);
 	expect_download("malformed token", "files.not.a.token", path, 401,
@@ -379,6 +379,15 @@ static void test_download_callers(void **state)
 	expect_download("carol, an outsider", carol.token, path, 404, NULL);
 	expect_download("alice, unknown id", alice.token, "/files/999999999/x",
 			404, NULL);
+	/* Deleted, the message no longer lends bob its file (API.md 2.4);
+	 * the uploader still has it. */
+	snprintf(body, sizeof(body), "{\"message\": \"%s\"}", mid);
+	http_post_as(alice.token, "/messages/delete", body, &r);
+	check_status(&r, 204, "messages/delete");
+	http_reply_free(&r);
+	expect_download("bob, the message deleted", bob.token, path, 404, NULL);
+	expect_download("the uploader, the message deleted", alice.token, path,
+			200, bytes);
 	/* An avatar: carol reads it once it is one, not before. */
 	must_upload(alice.token, "me.png", "\x89PNG\r\n\x1a\nme", 10, img, &r);
 	snprintf(ipath, sizeof(ipath), "%s", field(&r, "url"));
