@@ -27,6 +27,13 @@ void filename_url(struct buf *b, const char *id, const char *name,
 	buf_puts(b, "/files/");
 	buf_puts(b, id);
 	buf_putc(b, '/');
+	/* "." and ".." are dot segments to browsers and nginx alike, encoded
+	 * or not: the URL would lose its last segment. */
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.')) {
+		buf_puts(b, len == 1 ? "_" : "__");
+		return;
+	}
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 

@@ -16,7 +16,8 @@
 /* Appends "/files/<id>/<name>" for file id (decimal) named name[0..len):
  * the name percent-encoded but for letters, digits and "-._~", each '/'
  * and '\' made '_' (an encoded slash is no route's: route_path), so that
- * the segment is one path segment whatever the name. chatd routes a
+ * the segment is one path segment whatever the name ("." and ".." are
+ * "_" and "__", which no URL parser removes). chatd routes a
  * download by its id alone; the segment is what a browser saves it as. */
 void filename_url(struct buf *b, const char *id, const char *name,
     size_t len);

@@ -88,8 +88,9 @@ static const char usage[] =
 "  --max-file BYTES    largest upload (default 26214400, 25 MiB; nginx's\n"
 "                      client_max_body_size of /files/upload must agree)\n"
 "  --quota BYTES       all of one user's uploads (default 1073741824; 0: none)\n"
-"  --sweep-age SECONDS  sweep: remove stray files older than this (default\n"
-"                      3600): in DIR/incoming, and in DIR without a record\n"
+"  --sweep-age SECONDS  sweep: remove stray files older than this, at least\n"
+"                      60 (default 3600): in DIR/incoming, and in DIR\n"
+"                      without a record\n"
 "  --limit-username N, --limit-chat-name N, --limit-text N\n"
 "                      limits in characters (defaults 64, 128, 4096)\n"
 "  --verbose           log debug messages\n"
@@ -265,7 +266,7 @@ static void parse(int argc, char **argv, struct options *o)
 			    LONG_MAX);
 			break;
 		case OPT_SWEEP_AGE:
-			o->sweep_age = number("sweep-age", optarg, 10, 0,
+			o->sweep_age = number("sweep-age", optarg, 10, 60,
 			    366L * 24 * 3600);
 			break;
 		case OPT_VERBOSE: log_set_level(LOG_DEBUG); break;

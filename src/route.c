@@ -35,10 +35,14 @@ const char *route_path(const char *document_uri, const char *request_uri,
 		*len = 0;
 		return "";
 	}
-	if (p == NULL || *p == '\0')
-		p = request_uri;
-	if (p == NULL)
-		p = "";
+	/* nginx's DOCUMENT_URI is decoded and never holds the query: a '?'
+	 * in it was the client's %3F, part of the path (which then is no
+	 * route's but a prefix route's, as nginx's locations see it). */
+	if (p != NULL && *p != '\0') {
+		*len = strlen(p);
+		return p;
+	}
+	p = request_uri ? request_uri : "";
 	*len = strcspn(p, "?");
 	return p;
 }

@@ -77,8 +77,9 @@ extern const struct route *const route_table[];
 extern const size_t route_count;
 
 /* The path to route on, from the FastCGI parameters DOCUMENT_URI and
- * REQUEST_URI (either may be NULL): nginx's normalized DOCUMENT_URI when
- * set, else REQUEST_URI up to any '?'; "" (no route) when the raw path
+ * REQUEST_URI (either may be NULL): nginx's normalized DOCUMENT_URI, whole,
+ * when set (a '?' in it is a decoded %3F of the path), else REQUEST_URI up
+ * to any '?'; "" (no route) when the raw path
  * holds an encoded slash ("%2F"), which no route has. Returns a borrowed
  * pointer into one of them (or a static ""), its length in *len. */
 const char *route_path(const char *document_uri, const char *request_uri,

@@ -115,6 +115,10 @@ enum api_error store_adopt(const char *path, struct store_file *f,
 		    "at most %lld bytes", (long long)store_config.max_file);
 	}
 	ok = digest(fd, f);
+	/* The file's time is now when chatd took it in: the sweep spares it
+	 * for --sweep-age from here, whenever nginx wrote its last byte. */
+	if (ok && futimens(fd, NULL) != 0)
+		log_warn("upload body %s: futimens: %s", path, strerror(errno));
 	close(fd);
 	if (!ok || f->size != st.st_size) {
 		log_error("upload body %s: read failed", path);

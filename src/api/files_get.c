@@ -97,6 +97,7 @@ static enum api_error files_get(struct db *db, const void *arg,
 	struct buf disp;
 	enum api_error err;
 	PGresult *res;
+	size_t saved;
 	bool ok;
 
 	id_format(in->file, file);
@@ -124,8 +125,11 @@ static enum api_error files_get(struct db *db, const void *arg,
 	    1), (size_t)PQgetlength(res, 0, 1));
 	buf_putc(&disp, '\0');
 	snprintf(to, sizeof to, "/_chatd/files/%s", stored);
+	saved = r->headers_len;
 	ok = store_is_name(stored) && reply_header(r, "X-Accel-Redirect", to) &&
 	    reply_header(r, "Content-Disposition", disp.data);
+	if (!ok)	/* an error must not carry the redirect */
+		r->headers_len = saved;
 	buf_free(&disp);
 	PQclear(res);
 	if (!ok)

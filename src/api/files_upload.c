@@ -51,6 +51,11 @@ static bool files_upload_decode(const json_t *root, void *out,
 	(void)root;
 	req->caller = d->caller->user;
 	req->body_file = decode_header(d, "CHATD_BODY_FILE");
+	/* nginx makes no body file for a request that announces no body:
+	 * neither Content-Length nor chunked. */
+	if (req->body_file == NULL || *req->body_file == '\0')
+		return decode_fail(d, "an upload needs a body, the file itself "
+		    "(with Content-Length or chunked)");
 	/* The query string as the client sent it: REQUEST_URI's, after '?'. */
 	switch (qs_get(qs ? qs + 1 : NULL, "name", s)) {
 	case QS_ABSENT:
@@ -119,7 +124,11 @@ static enum api_error files_upload(struct db *db, const void *arg,
 	params[5] = f.stored;
 	res = db_query(db, &files_upload_add, params, &err);
 	if (res == NULL) {
-		store_discard(f.stored);
+		/* A lost connection may have lost the answer of a commit: the
+		 * file stays for the sweep, which removes it if no record
+		 * names it. */
+		if (err != API_UNAVAILABLE)
+			store_discard(f.stored);
 		return reply_db_error(r, err);
 	}
 	if (PQgetisnull(res, 0, 0)) {

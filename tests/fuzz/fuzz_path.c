@@ -9,9 +9,10 @@
  *
  * Invariants: route_path() gives "" when the raw path of REQUEST_URI (up
  * to any '?') holds an encoded slash, %2F or %2f; otherwise it picks
- * DOCUMENT_URI when present and not empty, else REQUEST_URI, else "", and
- * the length it gives ends at the first '?' or the end of the string.
+ * DOCUMENT_URI, whole, when present and not empty (a '?' in it is a
+ * decoded %3F of the path), else REQUEST_URI up to its first '?', else "".
  * route_find() answers the one route whose path is exactly those bytes,
+ * else the prefix route (downloads, "/files/") that the bytes continue,
  * or NULL; on the raw input (not a C string) as well. */
 #include "config.h"
 
@@ -31,7 +32,12 @@ static const char *const api_paths[] = {
 	"/auth/sessions", "/users/me", "/users/list", "/chats/direct",
 	"/chats/members", "/chats/members/add", "/chats/members/remove",
 	"/chats/read", "/messages/send", "/messages/broadcast",
+	"/files/upload", "/users/avatar", "/messages/edit", "/messages/delete",
+	"/messages/search",
 };
+/* The prefix routes: every path that continues one is its route's. */
+static const char *const api_prefixes[] = {"/files/"};
+#define NPREFIXES (int)(sizeof api_prefixes / sizeof *api_prefixes)
 #define NPATHS (int)(sizeof api_paths / sizeof *api_paths)
 
 static char *copy(const uint8_t *p, size_t n)
@@ -63,31 +69,36 @@ static bool ref_encoded_slash(const char *uri)
 	return found;
 }
 
-/* The route for exactly path[0..len), by the reference table. */
-static int ref_route(const char *path, size_t len)
+/* The route's path for path[0..len), by the reference tables: an exact
+ * path first, then a prefix that it continues; NULL for none. */
+static const char *ref_route(const char *path, size_t len)
 {
 	int i;
 
 	for (i = 0; i < NPATHS; i++)
 		if (len == strlen(api_paths[i]) &&
 		    memcmp(path, api_paths[i], len) == 0)
-			return i;
-	return -1;
+			return api_paths[i];
+	for (i = 0; i < NPREFIXES; i++)
+		if (len > strlen(api_prefixes[i]) &&
+		    memcmp(path, api_prefixes[i], strlen(api_prefixes[i])) == 0)
+			return api_prefixes[i];
+	return NULL;
 }
 
 static void check_find(const char *path, size_t len)
 {
 	const struct route *r = route_find(path, len);
-	int want = ref_route(path, len);
+	const char *want = ref_route(path, len);
 
-	if (want < 0) {
-		FUZZ_CHECK(r == NULL, "'%.*s' routed to %s", (int)len, path,
-		    r->path);
+	if (want == NULL) {
+		FUZZ_CHECK(r == NULL || (r->prefix && len == strlen(r->path)),
+		    "'%.*s' routed to %s", (int)len, path, r->path);
 		return;
 	}
-	FUZZ_CHECK(r != NULL, "'%s' not routed", api_paths[want]);
-	FUZZ_CHECK(strcmp(r->path, api_paths[want]) == 0,
-	    "'%s' routed to %s", api_paths[want], r->path);
+	FUZZ_CHECK(r != NULL, "'%s' not routed", want);
+	FUZZ_CHECK(strcmp(r->path, want) == 0, "'%.*s' routed to %s, not %s",
+	    (int)len, path, r->path, want);
 	FUZZ_CHECK(r->handle != NULL, "route %s without a handler", r->path);
 }
 
@@ -119,9 +130,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(path != NULL && path[0] == '\0' && len == 0,
 		    "a path from no parameter or an encoded slash");
 	FUZZ_CHECK(len <= strlen(path), "length %zu past the end", len);
-	FUZZ_CHECK(memchr(path, '?', len) == NULL, "a '?' in the path");
-	FUZZ_CHECK(path[len] == '\0' || path[len] == '?',
-	    "path cut at byte %zu, '%c'", len, path[len]);
+	if (want != NULL && want == doc) {
+		FUZZ_CHECK(len == strlen(doc), "DOCUMENT_URI cut at byte %zu",
+		    len);
+	} else {
+		FUZZ_CHECK(memchr(path, '?', len) == NULL, "a '?' in the path");
+		FUZZ_CHECK(path[len] == '\0' || path[len] == '?',
+		    "path cut at byte %zu, '%c'", len, path[len]);
+	}
 	check_find(path, len);
 
 	check_find((const char *)data + 1, size - 1);

@@ -48,7 +48,9 @@ static void test_url(void **state)
 	URL("../../etc/passwd", "/files/7/.._.._etc_passwd");
 	URL("\"; rm -rf /", "/files/7/%22%3B%20rm%20-rf%20_");
 	URL("a\\b", "/files/7/a_b");
-	URL("..", "/files/7/..");
+	URL("..", "/files/7/__");
+	URL(".", "/files/7/_");
+	URL("...", "/files/7/...");
 	URL("100%", "/files/7/100%25");
 	URL("?#&=", "/files/7/%3F%23%26%3D");
 	URL("a\r\nb\t\x01\x7f", "/files/7/a%0D%0Ab%09%01%7F");
