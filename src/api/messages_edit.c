@@ -30,8 +30,12 @@ static bool messages_edit_decode(const json_t *root, void *out,
 		return false;
 	req->text = decode_text_or_blank(root, "text",
 	    decode_limits.text_max, &blank, d);
-	if (req->text != NULL && blank)
-		req->text = "";
+	/* As messages/add with a file: "" empties the text, white space
+	 * alone is no text at all. */
+	if (req->text != NULL && blank && *req->text != '\0')
+		return decode_fail(d, "field 'text' must not be only white space "
+		    "(\"\" empties the text of a message with a file; one with "
+		    "no file needs a text)");
 	return req->text != NULL;
 }
 

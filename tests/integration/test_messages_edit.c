@@ -256,8 +256,10 @@ static void test_edit(void **state)
 		 " 'my photo/ü.png', 3, 'image/png', sha256('abc'), 'st-%s')"
 		 " RETURNING id", author.id, author.name));
 	sql("UPDATE messages SET file_id = %s WHERE id = %s", file, msg);
-	must(204, &author, "/messages/edit", "{\"message\":\"%s\",\"text\":"
+	must(400, &author, "/messages/edit", "{\"message\":\"%s\",\"text\":"
 	     "\" \"}", msg);
+	must(204, &author, "/messages/edit", "{\"message\":\"%s\",\"text\":"
+	     "\"\"}", msg);
 	assert_string_equal(sql("SELECT '[' || text || ']' FROM messages WHERE"
 				" id = %s", msg), "[]");
 	must(204, &author, "/messages/edit", "{\"message\":\"%s\",\"text\":"
