@@ -31,7 +31,8 @@ static const uint32_t K[64] __attribute__((aligned(16))) = {
 	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-bool sha256_ni_available(void)
+/* Asked of the CPU once per process, not once per upload. */
+static bool ask_cpu(void)
 {
 	unsigned a, b, c, d;
 
@@ -40,6 +41,15 @@ bool sha256_ni_available(void)
 		return false;
 	return __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
 	    (b & (1u << 29));				/* SHA */
+}
+
+bool sha256_ni_available(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = ask_cpu();
+	return known;
 }
 
 /* Hashing n whole blocks of p into h: the instructions keep the state as

@@ -41,6 +41,16 @@ const char *sniff_type(const unsigned char *head, size_t len)
 	return SNIFF_OTHER;
 }
 
+const char *sniff_known(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof signatures / sizeof *signatures; i++)
+		if (strcmp(type, signatures[i].type) == 0)
+			return signatures[i].type;
+	return SNIFF_OTHER;
+}
+
 bool sniff_is_image(const char *type)
 {
 	return strncmp(type, "image/", 6) == 0;

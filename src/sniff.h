@@ -17,6 +17,10 @@
  * "image/webp" or SNIFF_OTHER. A static string. */
 const char *sniff_type(const unsigned char *head, size_t len);
 
+/* The one of sniff_type()'s answers that equals type (a recorded type,
+ * from the database), as its static string; SNIFF_OTHER for any other. */
+const char *sniff_known(const char *type);
+
 /* Whether type (as sniff_type answers it) is an image. */
 bool sniff_is_image(const char *type);
 

@@ -73,20 +73,6 @@ static bool files_get_decode(const json_t *root, void *out,
 	return true;
 }
 
-/* The type to send, of those sniff_type() gives: the recorded one when it
- * is one of them, else application/octet-stream. A static string. */
-static const char *known_type(const char *recorded)
-{
-	static const char *const types[] = {"image/png", "image/jpeg",
-	    "image/gif", "image/webp"};
-	size_t i;
-
-	for (i = 0; i < sizeof types / sizeof *types; i++)
-		if (strcmp(recorded, types[i]) == 0)
-			return types[i];
-	return SNIFF_OTHER;
-}
-
 static enum api_error files_get(struct db *db, const void *arg,
     struct reply *r)
 {
@@ -119,7 +105,7 @@ static enum api_error files_get(struct db *db, const void *arg,
 		return reply_fail(r, API_NOT_FOUND, "file %s not found", file);
 	}
 	stored = PQgetvalue(res, 0, 0);
-	type = known_type(PQgetvalue(res, 0, 2));
+	type = sniff_known(PQgetvalue(res, 0, 2));
 	buf_init(&disp);
 	filename_disposition(&disp, sniff_is_image(type), PQgetvalue(res, 0,
 	    1), (size_t)PQgetlength(res, 0, 1));

@@ -90,6 +90,24 @@ static void test_is_image(void **state)
 	assert_false(sniff_is_image(""));
 }
 
+/* A recorded type comes back as sniff_type()'s own string, or as
+ * application/octet-stream when it is none of them. */
+static void test_known(void **state)
+{
+	static const unsigned char png[] = "\x89PNG\r\n\x1a\n....";
+	char copy[] = "image/png";
+
+	(void)state;
+	assert_ptr_equal(sniff_known(copy), sniff_type(png, sizeof png - 1));
+	assert_string_equal(sniff_known("image/jpeg"), "image/jpeg");
+	assert_string_equal(sniff_known("image/gif"), "image/gif");
+	assert_string_equal(sniff_known("image/webp"), "image/webp");
+	assert_ptr_equal(sniff_known("text/html"), sniff_known("x"));
+	assert_string_equal(sniff_known("text/html"), SNIFF_OTHER);
+	assert_string_equal(sniff_known("image/png; x"), SNIFF_OTHER);
+	assert_string_equal(sniff_known(""), SNIFF_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_not_images),
 		cmocka_unit_test(test_is_image),
+		cmocka_unit_test(test_known),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
