@@ -16,7 +16,6 @@
 #define FILE_COLUMNS(f) \
     f "id AS file_id, " f "name AS file_name, " f "size AS file_size, " \
     f "content_type AS file_type"
-#define FILE_NCOLUMNS 4
 
 /* Appends the fields of a file object, without its braces (an upload's
  * answer adds its sha256). */

@@ -15,7 +15,6 @@
 #define MESSAGE_COLUMNS(m, f) \
     m "id, " m "chat_id, " m "author_id, " m "text, " m "created_at, " \
     m "edited_at, " FILE_COLUMNS(f)
-#define MESSAGE_NCOLUMNS (6 + FILE_NCOLUMNS)
 /* Its file, the LEFT JOIN that MESSAGE_COLUMNS reads. */
 #define MESSAGE_FILE(m, f) \
     " LEFT JOIN files " f " ON " f ".id = " m ".file_id"
