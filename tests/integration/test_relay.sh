@@ -47,10 +47,15 @@ CHATD_PORT=$port CHATD_WORKERS=2 CHATD_STATEMENT_TIMEOUT=0 \
 psql() { "$stack" psql "$st" -XAtq "$@"; }
 # json FIELD — FIELD of the JSON object on stdin.
 json() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
-# signup NAME — "id token" of a new user.
+# signup NAME — "id token" of a new user. A worker whose connection a
+# PostgreSQL restart broke answers its next request 503: retried.
 signup() {
-	local out
-	out=$(curl -s -d "{\"username\":\"$1\",\"password\":\"password-$1\"}" "$url/auth/signup")
+	local out i
+	for ((i = 0; i < 50; i++)); do
+		out=$(curl -s -d "{\"username\":\"$1\",\"password\":\"password-$1\"}" "$url/auth/signup")
+		[[ $out == *'"unavailable"'* ]] || break
+		sleep 0.2
+	done
 	printf '%s %s\n' "$(json id <<<"$out")" "$(json token <<<"$out")"
 }
 # status ARGS... — the HTTP status of curl ARGS... to /events.
@@ -122,6 +127,32 @@ check "the stream gets message.created" '"type":"message.created"' "$line"
 check "... of that message" "\"data\":{\"id\":\"$mid\",\"chat\":\"$chat\",\"author\":\"$aid\",\"text\":\"first over the stream\"" "$line"
 eid=$(psql -c "SELECT id FROM events WHERE type = 'message.created' AND data LIKE '%\"id\":\"$mid\"%'")
 check "... with the event's id" "data: {\"id\":\"$eid\",\"type\":\"message.created\",\"chat\":\"$chat\"" "$line"
+
+# The other two transports, through the same redirect: a long-poll (no
+# Accept: text/event-stream) answers one message; a WebSocket upgrade is
+# switched. Neither says when nchan has subscribed it, so messages are
+# sent until one arrives.
+curl -s -m 60 -H "Authorization: Bearer $btok" "$url/events" >"$dir/poll.out" 2>&1 &
+poll=$!
+pids+=("$poll")
+(
+	exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+	printf 'GET /events HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n' \
+		"$btok" >&3
+	timeout 60 cat <&3
+) >"$dir/ws.out" 2>&1 &
+pids+=("$!")
+for ((i = 0; i < 100; i++)); do
+	say "to every transport $i" >/dev/null
+	grep -qF 'to every transport' "$dir/poll.out" && grep -qaF 'to every transport' "$dir/ws.out" && break
+	sleep 0.2
+done
+gone "$poll" 20
+check "a long-poll: 200 with one event" '"type":"message.created"' "$(cat "$dir/poll.out")"
+check "... of a message" 'to every transport' "$(cat "$dir/poll.out")"
+check "a WebSocket: 101" 'HTTP/1.1 101' "$(tr -d '\0' <"$dir/ws.out" | head -n 1)"
+check "... with Sec-WebSocket-Accept" 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=' "$(tr -d '\r\0' <"$dir/ws.out" | head -n 12)"
+check "... and message.created in a frame" 'to every transport' "$(tr -d '\0' <"$dir/ws.out")"
 
 # A client's message id never reaches nchan: a stream opened with the
 # Last-Event-ID (and last_event_id) of an event that nchan still buffers
@@ -198,6 +229,73 @@ stream "$btok" "$dir/reload.es"
 say 'after an nginx reload' >/dev/null
 wait_text "$dir/reload.es" 'after an nginx reload' 20
 check "nginx reloaded: the relay publishes on" 'after an nginx reload' "$(cat "$dir/reload.es")"
+
+# --- typing, a chat of more channels than a publish takes ----------------------
+psql -c "SELECT pg_notify('chatd_typing', '$chat:$aid')" >/dev/null
+wait_text "$dir/reload.es" '"type":"typing"' 20
+check "a chatd_typing notification: the others get a typing event" \
+	"{\"id\":null,\"type\":\"typing\",\"chat\":\"$chat\",\"data\":{\"user\":\"$aid\"}}" \
+	"$(cat "$dir/reload.es")"
+
+# 300 members and carol, whose id is the largest: her channel is past the
+# first 255 ids and the first 1,024 bytes of the list.
+psql -c "INSERT INTO users (username) SELECT 'many_' || g FROM generate_series(1, 300) g" >/dev/null
+read -r cid ctok < <(signup carol)
+members=$(psql -c "SELECT string_agg('\"' || id || '\"', ',') FROM users WHERE username LIKE 'many\_%'")
+big=$(curl -s -H "Authorization: Bearer $atok" \
+	-d "{\"name\":\"big\",\"users\":[\"$aid\",$members,\"$cid\"]}" "$url/chats/add" | json id)
+stream "$ctok" "$dir/carol.es"
+curl -s -o /dev/null -H "Authorization: Bearer $atok" \
+	-d "{\"chat\":\"$big\",\"author\":\"$aid\",\"text\":\"to 302 members\"}" "$url/messages/add"
+wait_text "$dir/carol.es" 'to 302 members' 20
+check "a chat of 302 members: the last of them gets the message" 'to 302 members' "$(cat "$dir/carol.es")"
+
+# --- nchan unreachable: retried, the position stays --------------------------
+mv "$st/chatd-nchan.sock" "$st/away.sock"
+nginx_pid=$(<"$st/nginx.pid")
+mapfile -t before < <(ps --ppid "$nginx_pid" -o pid=)
+kill -HUP "$nginx_pid"	# ends the relay's kept connection
+for p in "${before[@]}"; do gone "$p" 20; done
+stream "$btok" "$dir/away.es"
+mark=$(stat -c %s "$st/chatd.log")
+say 'while nchan was away' >/dev/null
+awaymid=$(json id <"$dir/said")
+for ((i = 0; i < 200; i++)); do
+	tail -c "+$((mark + 1))" "$st/chatd.log" | grep -q 'no answer; retrying' && break
+	sleep 0.1
+done
+awayeid=$(psql -c "SELECT id FROM events WHERE data LIKE '%\"id\":\"$awaymid\",\"chat\"%'")
+check "publisher unreachable: the relay retries" 'no answer; retrying' "$(tail -c "+$((mark + 1))" "$st/chatd.log")"
+check "... without moving its position past the event" ok "$([[ -n $awayeid ]] &&
+	(($(psql -c 'SELECT published FROM relay_state') < awayeid)) && echo ok)"
+check "... which no stream got" ok "$(grep -qF 'while nchan was away' "$dir/away.es" || echo ok)"
+mv "$st/away.sock" "$st/chatd-nchan.sock"
+wait_text "$dir/away.es" 'while nchan was away' 30
+check "publisher back: the event arrives" 'while nchan was away' "$(cat "$dir/away.es")"
+check "... and the position moves past it" ok "$((($(psql -c 'SELECT published FROM relay_state') >= awayeid)) && echo ok)"
+
+# --- one relay per database; expiry --------------------------------------------
+"$CHATD_BIN" relay --db "host=$st/pg dbname=chatd user=chatd" \
+	--relay-publish "unix:$st/chatd-nchan.sock" >"$dir/second.log" 2>&1 &
+second=$!
+pids+=("$second")
+wait_text "$dir/second.log" 'another relay works on this database' 20
+check "chatd relay beside the master's: it waits for the lock" 'waiting until it stops' "$(cat "$dir/second.log")"
+kill -TERM "$second"
+wait "$second"
+check "... and stops on SIGTERM with status 0" 0 "$?"
+
+last=$(psql -c "SELECT max(id) FROM events")
+psql -c "UPDATE events SET created_at = created_at - interval '8 days' WHERE id <= $last - 2" >/dev/null
+kill -9 "$(relay_pid)"	# a new relay expires at once, then every minute
+for ((i = 0; i < 200; i++)); do
+	[[ $(psql -c "SELECT count(*) FROM events WHERE id <= $last - 2") == 0 ]] && break
+	sleep 0.1
+done
+check "events past the retention are deleted" 0 "$(psql -c "SELECT count(*) FROM events WHERE id <= $last - 2")"
+check "... the newer ones kept" 2 "$(psql -c "SELECT count(*) FROM events WHERE id > $last - 2 AND id <= $last")"
+check "... and the horizon moved" "$((last - 2))" "$(psql -c "SELECT horizon FROM relay_state")"
+stream "$btok" "$dir/reload.es"	# the SIGTERM test reads this one
 
 # --- SIGTERM: the relay stops after the workers -------------------------------
 # A write held by a lock keeps a worker busy through the stop.
