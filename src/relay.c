@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <libpq-fe.h>
 
@@ -418,6 +421,11 @@ int relay_run(const struct relay_config *cfg)
 	bool said = false;
 
 	install_signals(&rl);
+#ifdef __linux__
+	/* ps -o comm and top tell it from the workers, forks of the same
+	 * program (and so do the tests' counts of workers). */
+	prctl(PR_SET_NAME, RELAY_PROCESS_NAME, 0, 0, 0);
+#endif
 	rl.pub = publisher_new(cfg->publish);
 	if (rl.pub == NULL) {
 		log_error("relay: --relay-publish %s is not unix:PATH",
