@@ -373,7 +373,11 @@ static void serve(struct relay *rl)
 		    "chatd_events_since($1::bigint, $2::int)", 2, params);
 		if (n < 0)
 			return;
-	} while (n == TAKE_BATCH_N && !stopping(rl));
+		/* A stop now leaves the rest to the next relay: no take may
+		 * move the position past events not yet published again. */
+		if (n == TAKE_BATCH_N && stopping(rl))
+			return;
+	} while (n == TAKE_BATCH_N);
 	while (!stopping(rl)) {
 		if (!notifications(rl))
 			return;

@@ -324,6 +324,28 @@ gone "$master" 30
 check "... and the master exits" ok "$(kill -0 "$master" 2>/dev/null || echo ok)"
 check "... the relay with it" ok "$(kill -0 "$relay" 2>/dev/null || echo ok)"
 check "... having published the last write first" 'the last write' "$(cat "$dir/reload.es")"
+
+# --- SIGTERM with a backlog ----------------------------------------------------
+# A relay that always has events to publish still sees a stop, and leaves
+# the rest to the next one without the master having to kill it.
+"$stack" stop "$st" >/dev/null 2>&1
+CHATD_PORT=$port CHATD_WORKERS=2 CHATD_STATEMENT_TIMEOUT=0 \
+	"$stack" start "$st" >>"$dir/start.log" 2>&1
+master=$(<"$st/chatd.pid")
+psql -c "INSERT INTO messages (chat_id, author_id, text, created_at)
+	SELECT $chat, $aid, 'backlog ' || g, now() FROM generate_series(1, 50000) g" >/dev/null
+mark=$(stat -c %s "$st/chatd.log")
+for ((i = 0; i < 200; i++)); do
+	(($(psql -c "SELECT count(*) FROM event_outbox") < 50000)) && break
+	sleep 0.1
+done
+relay=$(relay_pid)
+kill -TERM "$master"
+gone "$master" 60
+since=$(tail -c "+$((mark + 1))" "$st/chatd.log")
+check "SIGTERM with a backlog: the relay stops by itself" 'relay: stopped at event' "$since"
+check "... not killed by the master" ok "$([[ $since != *"relay $relay killed"* ]] && echo ok)"
+check "... leaving the rest in the outbox" ok "$((($(psql -c "SELECT count(*) FROM event_outbox") > 0)) && echo ok)"
 check "nginx's error log shows no worker exiting on a signal" ok \
 	"$(grep -q 'exited on signal' "$st/nginx-error.log" && grep 'exited on signal' "$st/nginx-error.log" || echo ok)"
 
