@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "db.h"
 #include "decode.h"
+#include "events_notify.h"
 #include "log.h"
 #include "password.h"
 #include "reply.h"
@@ -154,20 +155,25 @@ static void log_request(const struct route *rt, FCGX_Request *fr,
 	    (double)(clock_us() - start_us) / 1000.0);
 }
 
-static void handle(struct worker *w, FCGX_Request *fr)
+/* Serves one request and sends its reply; true when it was answered 2xx
+ * by a route that may have written events (the relay is to be woken). */
+static bool handle(struct worker *w, FCGX_Request *fr)
 {
 	bool verbose = log_enabled(LOG_DEBUG);
 	long long start_us = verbose ? clock_us() : 0;
 	const struct route *rt;
 	enum api_error e;
+	int status;
 
 	reply_reset(&w->reply, fr->out);
 	e = serve(w, fr, &rt);
 	if (e == API_INTERNAL)
 		log_error("request failed: %s", w->reply.message);
 	reply_finish(&w->reply, e);
+	status = reply_status(&w->reply, e);
 	if (verbose)
-		log_request(rt, fr, reply_status(&w->reply, e), start_us);
+		log_request(rt, fr, status, start_us);
+	return rt != NULL && rt->events && status >= 200 && status < 300;
 }
 
 /* Sends the rest of the reply and closes the connection. libfcgi's own
@@ -216,6 +222,7 @@ int worker_run(const struct worker_config *cfg)
 	FCGX_Request fr;
 	sigset_t stops;
 	int rc, status = EXIT_SUCCESS;
+	bool woke;
 	char why[256];
 
 	install_signals(&stops);
@@ -255,8 +262,11 @@ int worker_run(const struct worker_config *cfg)
 			status = EXIT_FAILURE;
 			break;
 		}
-		handle(w, &fr);
+		woke = handle(w, &fr);
 		finish(&fr);
+		/* After the reply has gone: the client does not wait for it. */
+		if (woke)
+			events_notify(w->db);
 	}
 	reply_free(&w->reply);
 	buf_free(&w->scratch);
