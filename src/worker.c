@@ -19,15 +19,8 @@
 #include "password.h"
 #include "reply.h"
 #include "route.h"
+#include "stop_signal.h"
 #include "worker.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 struct worker {
 	const struct worker_config *cfg;
@@ -190,25 +183,6 @@ static void finish(FCGX_Request *fr)
 	FCGX_Finish_r(fr);
 }
 
-static void install_signals(sigset_t *stops)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop;	/* no SA_RESTART: accept() must fail */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigemptyset(stops);
-	sigaddset(stops, SIGTERM);
-	sigaddset(stops, SIGINT);
-	sigaddset(stops, SIGQUIT);
-}
-
 /* Stop signals are blocked while a request is handled, so no system call
  * of a request is interrupted; they are let in only around accept. A stop
  * that lands between the check of `stop` and accept() itself is caught by
@@ -225,7 +199,7 @@ int worker_run(const struct worker_config *cfg)
 	bool woke;
 	char why[256];
 
-	install_signals(&stops);
+	stop_signal_install(&stops);	/* accept() must fail on a stop */
 	sigprocmask(SIG_SETMASK, &stops, NULL);
 	if (!route_table_check(why, sizeof why)) {
 		log_error("worker: bad route table: %s", why);
@@ -251,12 +225,12 @@ int worker_run(const struct worker_config *cfg)
 	buf_init(&w->scratch);
 	reply_init(&w->reply, NULL);
 	db_ready(w->db);	/* connect early; failure is retried later */
-	while (!stop) {
+	while (!stop_requested) {
 		sigprocmask(SIG_UNBLOCK, &stops, NULL);
-		rc = stop ? -1 : FCGX_Accept_r(&fr);
+		rc = stop_requested ? -1 : FCGX_Accept_r(&fr);
 		sigprocmask(SIG_BLOCK, &stops, NULL);
 		if (rc < 0) {
-			if (stop || errno == EINTR)
+			if (stop_requested || errno == EINTR)
 				continue;
 			log_error("worker: accept failed: %s", strerror(errno));
 			status = EXIT_FAILURE;
