@@ -181,7 +181,8 @@ int rt_nchan_subscribers(const struct stack *st, const char *channel)
 	return n;
 }
 
-bool rt_wait_subscribed(const struct stack *st, const char *user, int n)
+bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
+			struct stream *pump)
 {
 	char ch[ID_LEN + 2];
 	double end = now_seconds() + RT_WAIT_MS / 1000.0;
@@ -190,7 +191,10 @@ bool rt_wait_subscribed(const struct stack *st, const char *user, int n)
 	while (rt_nchan_subscribers(st, ch) < n) {
 		if (now_seconds() > end)
 			return false;
-		sleep_ms(5);
+		if (pump && !stream_is_done(pump))
+			stream_wait_head(pump, 5);
+		else
+			sleep_ms(5);
 	}
 	return true;
 }

@@ -58,8 +58,10 @@ json_t *rt_event_json(const struct stream_event *ev);
  * publisher's unix socket; -1 when it does not answer. */
 int rt_nchan_subscribers(const struct stack *st, const char *channel);
 /* Wait (up to RT_WAIT_MS) until channel u<user> has at least n
- * subscribers; false on timeout. */
-bool rt_wait_subscribed(const struct stack *st, const char *user, int n);
+ * subscribers; false on timeout. `pump` (may be NULL): a stream whose
+ * request is still to be sent (a long-poll's), kept moving meanwhile. */
+bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
+			struct stream *pump);
 
 /* The relay's pid (a child of the chatd master), or -1. */
 pid_t rt_relay_pid(const struct stack *st);

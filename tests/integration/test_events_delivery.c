@@ -69,7 +69,7 @@ static void ensure(struct sub *x)
 			    stream_kind_name[x->kind], stream_status(x->s),
 			    stream_error(x->s), stream_body(x->s, NULL));
 	}
-	if (!rt_wait_subscribed(&the_stack, x->u.id, 1))
+	if (!rt_wait_subscribed(&the_stack, x->u.id, 1, x->s))
 		fail_msg_at("%s's %s: nchan never counted it", x->u.name,
 		    stream_kind_name[x->kind]);
 }

@@ -201,7 +201,7 @@ static void sub_turn(struct sub *x, short revents, bool chaos)
 	if (x->need_catchup) {
 		if (x->kind == STREAM_POLL) {
 			if (stream_is_done(x->s) ||
-			    !rt_wait_subscribed(&the_stack, x->u.id, 1)) {
+			    !rt_wait_subscribed(&the_stack, x->u.id, 1, x->s)) {
 				x->refused++;
 				sub_drop(x, 0.1);
 				return;
