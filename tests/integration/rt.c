@@ -189,7 +189,7 @@ bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
 
 	snprintf(ch, sizeof ch, "u%s", user);
 	while (rt_nchan_subscribers(st, ch) < n) {
-		if (now_seconds() > end)
+		if (now_seconds() > end || (pump && stream_is_done(pump)))
 			return false;
 		if (pump && !stream_is_done(pump))
 			stream_wait_head(pump, 5);

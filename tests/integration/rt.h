@@ -59,7 +59,8 @@ json_t *rt_event_json(const struct stream_event *ev);
 int rt_nchan_subscribers(const struct stack *st, const char *channel);
 /* Wait (up to RT_WAIT_MS) until channel u<user> has at least n
  * subscribers; false on timeout. `pump` (may be NULL): a stream whose
- * request is still to be sent (a long-poll's), kept moving meanwhile. */
+ * request is still to be sent (a long-poll's), kept moving meanwhile;
+ * false as soon as it is done (a long-poll answered). */
 bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
 			struct stream *pump);
 
