@@ -108,6 +108,13 @@ struct stream *rt_stream_new(const struct stack *st, const struct rt_user *u,
 			     enum stream_kind kind, bool cookie,
 			     const char *const *extra)
 {
+	return rt_stream_at(st, u, kind, cookie, "/events", extra);
+}
+
+struct stream *rt_stream_at(const struct stack *st, const struct rt_user *u,
+			    enum stream_kind kind, bool cookie, const char *path,
+			    const char *const *extra)
+{
 	const char *h[16];
 	char auth[128], host[64];
 	size_t n = 0;
@@ -120,7 +127,7 @@ struct stream *rt_stream_new(const struct stack *st, const struct rt_user *u,
 		h[n++] = *extra++;
 	h[n] = NULL;
 	snprintf(host, sizeof host, "127.0.0.1:%d", st->port);
-	return stream_new(kind, host, "/events", h);
+	return stream_new(kind, host, path, h);
 }
 
 struct stream *rt_stream_open(const struct stack *st, const struct rt_user *u,

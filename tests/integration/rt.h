@@ -47,6 +47,10 @@ json_t *rt_events_get(const struct rt_user *u, const char *after,
 struct stream *rt_stream_new(const struct stack *st, const struct rt_user *u,
 			     enum stream_kind kind, bool cookie,
 			     const char *const *extra);
+/* The same for another path ("/events?last_event_id=1:", say). */
+struct stream *rt_stream_at(const struct stack *st, const struct rt_user *u,
+			    enum stream_kind kind, bool cookie, const char *path,
+			    const char *const *extra);
 /* rt_stream_new, connected, its head read; NULL when it could not connect.
  * For a long-poll the head comes with the answer: use stream_new(). */
 struct stream *rt_stream_open(const struct stack *st, const struct rt_user *u,
