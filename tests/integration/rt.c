@@ -148,6 +148,13 @@ json_t *rt_event_json(const struct stream_event *ev)
 	return json_loadb(ev->data, ev->len, 0, NULL);
 }
 
+const char *rt_jstr(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
+}
+
 static size_t keep_body(char *p, size_t sz, size_t n, void *u)
 {
 	size_t have = strlen(u), take = sz * n;
@@ -202,6 +209,43 @@ bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
 			stream_wait_head(pump, 5);
 		else
 			sleep_ms(5);
+	}
+	return true;
+}
+
+const char *rt_stream_ready(const struct stack *st, const struct rt_user *u,
+			    struct stream *s)
+{
+	static char why[512];
+	enum stream_kind k = stream_kind(s);
+
+	if (stream_connect(s, "127.0.0.1", st->port) < 0)
+		return stream_error(s);
+	if (k != STREAM_POLL && (stream_wait_head(s, RT_WAIT_MS) !=
+	    (k == STREAM_WS ? 101 : 200) || !stream_is_open(s))) {
+		snprintf(why, sizeof why, "%s: status %d (%s) %.300s",
+		    stream_kind_name[k], stream_status(s), stream_error(s),
+		    stream_body(s, NULL));
+		return why;
+	}
+	if (!rt_wait_subscribed(st, u->id, 1, s)) {
+		snprintf(why, sizeof why, "%s: nchan never counted it (%s)",
+		    stream_kind_name[k], stream_error(s));
+		return why;
+	}
+	return NULL;
+}
+
+bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u)
+{
+	char ch[ID_LEN + 2];
+	double end = now_seconds() + RT_WAIT_MS / 1000.0;
+
+	snprintf(ch, sizeof ch, "u%s", u->id);
+	while (rt_nchan_subscribers(st, ch) > 0) {
+		if (now_seconds() > end)
+			return false;
+		sleep_ms(5);
 	}
 	return true;
 }
@@ -266,36 +310,23 @@ static int listen_inodes(const char *suffix, unsigned long *out, int max)
 pid_t rt_relay_pid(const struct stack *st)
 {
 	pid_t kids[64], master = stack_master_pid(st);
-	unsigned long ino[8];
+	unsigned long ino[16];
 	char suffix[128];
 	int n, i, ni;
 
 	if (master <= 0)
 		return -1;
-	n = proc_children(master, kids, 64);
-	/* The workers hold chatd's listening socket (FastCGI's fd 0); the
-	 * relay is the child that does not. */
+	/* Every child has the master's command line; the workers (of both
+	 * pools) hold a listening socket of chatd's, the relay none. */
 	snprintf(suffix, sizeof suffix, "%s/chatd.sock", st->dir);
 	ni = listen_inodes(suffix, ino, 8);
-	for (i = 0; i < n && i < 64; i++) {
-		char path[64], cmd[256] = "";
-		FILE *f;
-
-		snprintf(path, sizeof path, "/proc/%d/cmdline", (int)kids[i]);
-		if ((f = fopen(path, "r"))) {
-			size_t k = fread(cmd, 1, sizeof cmd - 1, f), j;
-
-			for (j = 0; j < k; j++)
-				if (!cmd[j])
-					cmd[j] = ' ';
-			cmd[k] = '\0';
-			fclose(f);
-		}
-		if (strstr(cmd, "relay"))
-			return kids[i];
-	}
+	snprintf(suffix, sizeof suffix, "%s/chatd-auth.sock", st->dir);
+	ni += listen_inodes(suffix, ino + ni, 8);
+	if (!ni)
+		return -1;
+	n = proc_children(master, kids, 64);
 	for (i = 0; i < n && i < 64; i++)
-		if (ni && !pid_has_socket(kids[i], ino, ni))
+		if (!pid_has_socket(kids[i], ino, ni))
 			return kids[i];
 	return -1;
 }

@@ -58,6 +58,9 @@ struct stream *rt_stream_open(const struct stack *st, const struct rt_user *u,
 /* The event JSON of a stream event: a new reference, NULL if not JSON. */
 json_t *rt_event_json(const struct stream_event *ev);
 
+/* A string member of a JSON object, "" when it is not one (borrowed). */
+const char *rt_jstr(const json_t *o, const char *k);
+
 /* nchan's count of subscribers of a channel ("u12", "s3"), asked on the
  * publisher's unix socket; -1 when it does not answer. */
 int rt_nchan_subscribers(const struct stack *st, const char *channel);
@@ -67,6 +70,16 @@ int rt_nchan_subscribers(const struct stack *st, const char *channel);
  * false as soon as it is done (a long-poll answered). */
 bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
 			struct stream *pump);
+
+/* Connect s (a stream of u from rt_stream_new or rt_stream_at) and wait
+ * until it streams: a WebSocket's 101 or an EventSource's 200, and nchan
+ * counting a subscriber of u (for a long-poll, its only sign). NULL when
+ * it does, else what went wrong (a static string). */
+const char *rt_stream_ready(const struct stack *st, const struct rt_user *u,
+			    struct stream *s);
+/* Wait (up to RT_WAIT_MS) until nchan counts no subscriber of u, so that
+ * the next stream's registration is not a closed one's. */
+bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u);
 
 /* The relay's pid (a child of the chatd master), or -1. */
 pid_t rt_relay_pid(const struct stack *st);

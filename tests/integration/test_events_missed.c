@@ -174,18 +174,12 @@ static void sub_connect(struct sub *x)
 /* End the stream; connect again after `delay` seconds. */
 static void sub_drop(struct sub *x, double delay)
 {
-	char ch[ID_LEN + 2];
-	int i;
-
 	stream_free(x->s);
 	x->s = NULL;
 	x->retry_at = now_seconds() + delay;
-	if (x->kind == STREAM_POLL) {
-		/* so that the next request's registration is not this one's */
-		snprintf(ch, sizeof ch, "u%s", x->u.id);
-		for (i = 0; i < 200 && rt_nchan_subscribers(&the_stack, ch) > 0; i++)
-			sleep_ms(5);
-	}
+	/* so that the next request's registration is not this one's */
+	if (x->kind == STREAM_POLL)
+		rt_wait_unsubscribed(&the_stack, &x->u);
 }
 
 /* One turn of the loop for x, after poll (revents of its fd, or 0). */
@@ -294,8 +288,13 @@ static void kill_relay(void)
 	pid_t old = rt_relay_pid(&the_stack), now = -1;
 	double end = now_seconds() + RT_WAIT_MS / 1000.0;
 
+	char log[128], want[64], *since;
+	long from;
+
 	if (old <= 0)
 		fail_msg_at("no relay among the master's children");
+	snprintf(log, sizeof log, "%s/chatd.log", the_stack.dir);
+	from = file_size(log);
 	assert_int_equal(kill(old, SIGKILL), 0);
 	while (now_seconds() < end) {
 		now = rt_relay_pid(&the_stack);
@@ -305,6 +304,12 @@ static void kill_relay(void)
 	}
 	if (now <= 0 || now == old)
 		fail_msg_at("the master started no new relay after %d", (int)old);
+	/* the process killed was the relay, as the master saw it */
+	snprintf(want, sizeof want, "relay %d killed by signal 9", (int)old);
+	since = file_since(log, from);
+	if (!since || !strstr(since, want))
+		fail_msg_at("chatd.log does not say \"%s\"", want);
+	free(since);
 	print_message("relay %d killed (SIGKILL), relay %d took over\n",
 	    (int)old, (int)now);
 }
