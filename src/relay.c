@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <libpq-fe.h>
 
@@ -31,6 +34,7 @@
 #define EXPIRE_BATCH "1000"	/* events deleted per statement */
 #define EXPIRE_BATCH_N 1000
 #define EXPIRE_ROUNDS 20	/* statements per minute at most */
+#define TAKE_SQL "SELECT id, channels, body FROM chatd_events_take($1::int)"
 /* The session-level lock that makes one relay per database. */
 #define LOCK_SQL "SELECT pg_try_advisory_lock(hashtext('chatd_relay'))"
 
@@ -204,7 +208,8 @@ static bool typing(struct relay *rl, const char *payload)
 	int64_t c, u;
 	PGresult *res;
 
-	if (colon == NULL || !id_parse(payload, (size_t)(colon - payload), &c) ||
+	if (colon == NULL ||
+	    !id_parse(payload, (size_t)(colon - payload), &c) ||
 	    !id_parse(colon + 1, strlen(colon + 1), &u)) {
 		log_warn("relay: a chatd_typing notification without "
 		    "<chat>:<user>");
@@ -217,7 +222,8 @@ static bool typing(struct relay *rl, const char *payload)
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
-		publish(rl, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), false);
+		publish(rl, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+		    false);
 	PQclear(res);
 	return true;
 }
@@ -330,7 +336,8 @@ static bool prepare(struct relay *rl)
 /* Publishes on one connection until it breaks or a stop comes: first
  * again whatever was taken after the recorded position (a relay that
  * died between a take and its record), then each batch taken, waking on
- * a notification or after IDLE_MS. */
+ * a notification or after IDLE_MS; on a stop, what is left in the
+ * outbox. */
 static void serve(struct relay *rl)
 {
 	char after[21];
@@ -351,8 +358,7 @@ static void serve(struct relay *rl)
 	while (!stop_requested) {
 		if (!notifications(rl))
 			return;
-		n = publish_query(rl, "SELECT id, channels, body FROM "
-		    "chatd_events_take($1::int)", 1, params + 1);
+		n = publish_query(rl, TAKE_SQL, 1, params + 1);
 		if (n < 0)
 			return;
 		if (n > 0)
@@ -361,6 +367,12 @@ static void serve(struct relay *rl)
 			return;
 		wait_for(rl, PQsocket(rl->conn), IDLE_MS);
 	}
+	/* Stopped: the master stops the relay after the workers, so what
+	 * they committed last is in the outbox now; it goes out before the
+	 * relay does (a publish that fails now is not retried: the next
+	 * relay publishes it). */
+	while (publish_query(rl, TAKE_SQL, 1, params + 1) == TAKE_BATCH_N)
+		;
 }
 
 /* A connection to a database of the current schema, or NULL. *said:
@@ -381,9 +393,9 @@ static PGconn *connect_db(struct relay *rl, bool *said)
 	version = migrate_current(conn);
 	if (version != migrate_latest()) {
 		if (!*said)
-			log_error("relay: the database schema is at version %d, "
-			    "this chatd needs %d: run `chatd migrate`", version,
-			    migrate_latest());
+			log_error("relay: the database schema is at version "
+			    "%d, this chatd needs %d: run `chatd migrate`",
+			    version, migrate_latest());
 		*said = true;
 		PQfinish(conn);
 		return NULL;
@@ -409,6 +421,11 @@ int relay_run(const struct relay_config *cfg)
 	bool said = false;
 
 	install_signals(&rl);
+#ifdef __linux__
+	/* ps -o comm and top tell it from the workers, forks of the same
+	 * program (and so do the tests' counts of workers). */
+	prctl(PR_SET_NAME, RELAY_PROCESS_NAME, 0, 0, 0);
+#endif
 	rl.pub = publisher_new(cfg->publish);
 	if (rl.pub == NULL) {
 		log_error("relay: --relay-publish %s is not unix:PATH",
