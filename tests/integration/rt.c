@@ -250,85 +250,39 @@ bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u)
 	return true;
 }
 
-/* True when one of pid's open descriptors is a socket whose inode is in
- * the set of `inodes` (n of them). */
-static bool pid_has_socket(pid_t pid, const unsigned long *inodes, int n)
-{
-	char path[64], link[64];
-	struct dirent *e;
-	DIR *d;
-	bool hit = false;
-
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-	if (!(d = opendir(path)))
-		return false;
-	while (!hit && (e = readdir(d))) {
-		char fd[400];
-		ssize_t k;
-		unsigned long ino;
-		int i;
-
-		snprintf(fd, sizeof fd, "%s/%s", path, e->d_name);
-		k = readlink(fd, link, sizeof link - 1);
-		if (k <= 0)
-			continue;
-		link[k] = '\0';
-		if (sscanf(link, "socket:[%lu]", &ino) != 1)
-			continue;
-		for (i = 0; i < n; i++)
-			hit |= inodes[i] == ino;
-	}
-	closedir(d);
-	return hit;
-}
-
-/* The inodes of the listening unix sockets whose path ends in `suffix`. */
-static int listen_inodes(const char *suffix, unsigned long *out, int max)
-{
-	FILE *f = fopen("/proc/net/unix", "r");
-	char line[512];
-	int n = 0;
-
-	if (!f)
-		return 0;
-	while (n < max && fgets(line, sizeof line, f)) {
-		unsigned long ino, flags;
-		char p[400] = "";
-		size_t pl, sl = strlen(suffix);
-
-		/* Num RefCount Protocol Flags Type St Inode Path */
-		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %399s", &flags, &ino, p) < 2)
-			continue;
-		pl = strlen(p);
-		if ((flags & 0x10000) && pl >= sl && !strcmp(p + pl - sl, suffix))
-			out[n++] = ino;
-	}
-	fclose(f);
-	return n;
-}
-
 pid_t rt_relay_pid(const struct stack *st)
 {
-	pid_t kids[64], master = stack_master_pid(st);
-	unsigned long ino[16];
-	char suffix[128];
-	int n, i, ni;
+	pid_t master = stack_master_pid(st), found = -1;
+	struct dirent *e;
+	DIR *d;
 
-	if (master <= 0)
+	if (master <= 0 || !(d = opendir("/proc")))
 		return -1;
-	/* Every child has the master's command line; the workers (of both
-	 * pools) hold a listening socket of chatd's, the relay none. */
-	snprintf(suffix, sizeof suffix, "%s/chatd.sock", st->dir);
-	ni = listen_inodes(suffix, ino, 8);
-	snprintf(suffix, sizeof suffix, "%s/chatd-auth.sock", st->dir);
-	ni += listen_inodes(suffix, ino + ni, 8);
-	if (!ni)
-		return -1;
-	n = proc_children(master, kids, 64);
-	for (i = 0; i < n && i < 64; i++)
-		if (!pid_has_socket(kids[i], ino, ni))
-			return kids[i];
-	return -1;
+	/* The relay names itself (prctl) chatd-relay; proc_children skips
+	 * it, since it counts workers. */
+	while (found < 0 && (e = readdir(d))) {
+		char path[300], stat[512];
+		const char *close;
+		FILE *f;
+		int ppid;
+		char state;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (!fgets(stat, sizeof stat, f))
+			stat[0] = '\0';
+		fclose(f);
+		close = strrchr(stat, ')');
+		if (close && sscanf(close + 1, " %c %d", &state, &ppid) == 2 &&
+		    ppid == master && state != 'Z' &&
+		    strstr(stat, " (chatd-relay) ") == strchr(stat, ' '))
+			found = atoi(e->d_name);
+	}
+	closedir(d);
+	return found;
 }
 
 bool rt_wait_relay_idle(const struct stack *st, double seconds)
