@@ -1,0 +1,697 @@
+/*
+ * test_ws003 - seed 003's WebSocket protocol at GET /ws (API.md 2.7),
+ * through the real stack: nginx (nchan holds the WebSocket) -> the
+ * loopback server -> FastCGI -> chatd's POST /ws/frame -> PostgreSQL.
+ *
+ * Every event type and every reply type; an unknown token, a chat the
+ * caller is not in, malformed frames, a frame over the 64 KiB limit; a
+ * message sent over /ws is in messages/get; a reply reaches the sending
+ * connection alone.  The WebSocket client here is the smallest that does
+ * (RFC 6455: a handshake, masked text frames out, unmasked frames in).
+ */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define PASSWORD "correct horse battery"
+/* Only against a hang: no test judges how long anything took. */
+#define WAIT_MS 20000
+
+struct account {
+	char name[64], id[ID_LEN], token[64];
+};
+
+static struct account alice, bob, carol;
+static char chat[ID_LEN];	/* alice and bob's private chat */
+
+/* ---- a minimal WebSocket client ---------------------------------------- */
+
+static int wait_fd(int fd, short ev)
+{
+	struct pollfd p = {.fd = fd, .events = ev};
+
+	return poll(&p, 1, WAIT_MS) == 1 ? 0 : -1;
+}
+
+static int read_all(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t k;
+
+	while (got < n) {
+		if (wait_fd(fd, POLLIN) != 0)
+			return -1;
+		k = read(fd, (char *)buf + got, n - got);
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	size_t put = 0;
+	ssize_t k;
+
+	while (put < n) {
+		k = write(fd, (const char *)buf + put, n - put);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		put += (size_t)k;
+	}
+	return 0;
+}
+
+/* A WebSocket on GET /ws; fails the test when the handshake is not 101. */
+static int ws_open(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	const char *req = "GET /ws HTTP/1.1\r\nHost: chatd\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n";
+	char head[2048];
+	size_t n = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_port = htons((unsigned short)the_stack.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(write_all(fd, req, strlen(req)), 0);
+	while (n < sizeof head - 1 && (n < 4 || memcmp(head + n - 4,
+	    "\r\n\r\n", 4) != 0)) {
+		if (read_all(fd, head + n, 1) != 0)
+			break;
+		n++;
+	}
+	head[n] = '\0';
+	if (strncmp(head, "HTTP/1.1 101 ", 13) != 0)
+		fail_msg_at("GET /ws answered: %s", head);
+	return fd;
+}
+
+/* Sends text as one masked text frame. */
+static void ws_send(int fd, const char *text, size_t len)
+{
+	unsigned char hdr[14] = {0x81};
+	const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+	size_t h = 2, i;
+	unsigned char *frame;
+
+	if (len < 126) {
+		hdr[1] = (unsigned char)(0x80 | len);
+	} else if (len < 65536) {
+		hdr[1] = 0x80 | 126;
+		hdr[2] = (unsigned char)(len >> 8);
+		hdr[3] = (unsigned char)len;
+		h = 4;
+	} else {
+		hdr[1] = 0x80 | 127;
+		for (i = 0; i < 8; i++)
+			hdr[2 + i] = (unsigned char)(len >> (56 - 8 * i));
+		h = 10;
+	}
+	memcpy(hdr + h, mask, 4);
+	h += 4;
+	frame = malloc(h + len);
+	assert_non_null(frame);
+	memcpy(frame, hdr, h);
+	for (i = 0; i < len; i++)
+		frame[h + i] = (unsigned char)text[i] ^ mask[i % 4];
+	assert_int_equal(write_all(fd, frame, h + len), 0);
+	free(frame);
+}
+
+/* The next text frame, parsed (a new reference); fails the test when the
+ * connection ends or the frame is not JSON. Pings and pongs are skipped. */
+static json_t *ws_recv(int fd)
+{
+	unsigned char h[8], op;
+	uint64_t len;
+	char *payload;
+	json_t *j;
+	int i;
+
+	for (;;) {
+		if (read_all(fd, h, 2) != 0)
+			fail_msg_at("the WebSocket ended before a reply frame");
+		op = h[0] & 0x0f;
+		len = h[1] & 0x7f;
+		if (len == 126) {
+			assert_int_equal(read_all(fd, h, 2), 0);
+			len = (uint64_t)h[0] << 8 | h[1];
+		} else if (len == 127) {
+			assert_int_equal(read_all(fd, h, 8), 0);
+			for (len = 0, i = 0; i < 8; i++)
+				len = len << 8 | h[i];
+		}
+		payload = malloc(len + 1);
+		assert_non_null(payload);
+		assert_int_equal(read_all(fd, payload, len), 0);
+		payload[len] = '\0';
+		if (op == 0x1)
+			break;
+		if (op == 0x8)
+			fail_msg_at("the WebSocket was closed: %s",
+			    len > 2 ? payload + 2 : "");
+		free(payload);
+	}
+	j = json_loads(payload, 0, NULL);
+	if (!json_is_object(j))
+		fail_msg_at("a reply frame that is not a JSON object: %s",
+		    payload);
+	free(payload);
+	return j;
+}
+
+/* ---- frames ---------------------------------------------------------- */
+
+/* Sends the frame (steals it) and returns the reply (a new reference),
+ * after checking it has seed 003's four keys and nothing else. */
+static json_t *ask(int fd, json_t *frame)
+{
+	char *s = json_dumps(frame, JSON_COMPACT);
+	json_t *r;
+
+	json_decref(frame);
+	ws_send(fd, s, strlen(s));
+	free(s);
+	r = ws_recv(fd);
+	assert_int_equal(json_object_size(r), 4);
+	assert_true(json_is_string(json_object_get(r, "type")));
+	assert_non_null(json_object_get(r, "event_type"));
+	assert_non_null(json_object_get(r, "messages"));
+	assert_non_null(json_object_get(r, "detail"));
+	return r;
+}
+
+static json_t *frame_of(const char *chat_id, const char *token,
+			const char *event, json_t *message)
+{
+	return json_pack("{s:s?, s:s?, s:s?, s:o?}", "chat_id", chat_id,
+	    "token", token, "event_type", event, "message", message);
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The reply's type is want; its detail is printed when it is not. */
+static void check_type(const json_t *r, const char *want)
+{
+	if (strcmp(str(r, "type"), want) != 0) {
+		char *s = json_dumps(r, 0);
+
+		fail_msg_at("reply type %s, wanted %s: %s", str(r, "type"),
+		    want, s);
+	}
+}
+
+/* A refusal: type want, messages null, a detail that is a string. */
+static void check_refusal(json_t *r, const char *want)
+{
+	check_type(r, want);
+	assert_true(json_is_null(json_object_get(r, "messages")));
+	assert_true(json_is_string(json_object_get(r, "detail")));
+	assert_true(strlen(str(r, "detail")) > 0);
+	json_decref(r);
+}
+
+/* One item of seed 003's shape, with its ten keys. */
+static void check_item(const json_t *m, const char *author,
+		       const char *username, bool mine)
+{
+	static const char *const keys[] = {"id", "type", "text", "is_my",
+	    "username", "user_id", "chat_id", "created_at", "file_url",
+	    "avatar"};
+	size_t i;
+
+	assert_int_equal(json_object_size(m), 10);
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		assert_non_null(json_object_get(m, keys[i]));
+	assert_true(is_canonical_id(str(m, "id")));
+	assert_string_equal(str(m, "user_id"), author);
+	assert_string_equal(str(m, "username"), username);
+	assert_string_equal(str(m, "chat_id"), chat);
+	assert_true(json_is_integer(json_object_get(m, "created_at")));
+	assert_true(json_integer_value(json_object_get(m, "created_at")) >
+	    1600000000);
+	assert_int_equal(json_is_true(json_object_get(m, "is_my")), mine);
+}
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+static void must_account(const char *prefix, struct account *a)
+{
+	struct http_reply r;
+
+	uniq_name(a->name, sizeof a->name, prefix);
+	http_post_json("/auth/signup", json_pack("{s:s, s:s}", "username",
+	    a->name, "password", PASSWORD), NULL, &r);
+	check_status(&r, 201, "signup");
+	snprintf(a->id, sizeof a->id, "%s", str(r.json, "id"));
+	snprintf(a->token, sizeof a->token, "%s", str(r.json, "token"));
+	http_reply_free(&r);
+}
+
+static int setup(void **state)
+{
+	struct http_reply r;
+	char body[128];
+
+	if (stack_group_setup(state) != 0)
+		return -1;
+	must_account("wsa", &alice);
+	must_account("wsb", &bob);
+	must_account("wsc", &carol);
+	snprintf(body, sizeof body, "{\"user\":\"%s\"}", bob.id);
+	http_post_as(alice.token, "/chats/direct", body, &r);
+	if (r.status != 201)
+		return -1;
+	snprintf(chat, sizeof chat, "%s", str(r.json, "id"));
+	http_reply_free(&r);
+	return 0;
+}
+
+/* An upload of len bytes named name by a: its url into url. */
+static void must_upload(const struct account *a, const char *name,
+			const char *data, size_t len, char *url, size_t urlsz)
+{
+	char head[512];
+	char *req;
+	struct http_reply r;
+	int n;
+
+	n = snprintf(head, sizeof head, "POST /files/upload?name=%s "
+	    "HTTP/1.1\r\nHost: files\r\nConnection: close\r\n"
+	    "Authorization: Bearer %s\r\n"
+	    "Content-Type: application/octet-stream\r\n"
+	    "Content-Length: %zu\r\n\r\n", name, a->token, len);
+	req = malloc((size_t)n + len);
+	assert_non_null(req);
+	memcpy(req, head, (size_t)n);
+	memcpy(req + n, data, len);
+	http_raw(&the_stack, req, (size_t)n + len, false, &r, NULL);
+	free(req);
+	check_status(&r, 201, "upload");
+	snprintf(url, urlsz, "%s", str(r.json, "url"));
+	http_reply_free(&r);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+/* send_message answers the message in seed 003's shape with detail
+ * "Success"; get_history then has it, oldest first, is_my as the caller
+ * sees it; messages/get has the same message. */
+static void test_send_and_history(void **state)
+{
+	int a = ws_open(), b = ws_open();
+	json_t *r, *msgs, *m;
+	struct http_reply hr;
+	char id1[ID_LEN], id2[ID_LEN], body[128];
+	size_t n;
+
+	(void)state;
+	r = ask(a, frame_of(chat, alice.token, "send_message",
+	    json_pack("{s:s}", "text", "Hello Bob")));
+	check_type(r, "success");
+	assert_string_equal(str(r, "event_type"), "send_message");
+	assert_string_equal(str(r, "detail"), "Success");
+	msgs = json_object_get(r, "messages");
+	assert_int_equal(json_array_size(msgs), 1);
+	m = json_array_get(msgs, 0);
+	check_item(m, alice.id, alice.name, true);
+	assert_string_equal(str(m, "type"), "text");
+	assert_string_equal(str(m, "text"), "Hello Bob");
+	assert_true(json_is_null(json_object_get(m, "file_url")));
+	assert_true(json_is_null(json_object_get(m, "avatar")));
+	snprintf(id1, sizeof id1, "%s", str(m, "id"));
+	json_decref(r);
+
+	/* The text alone is taken as the message too. */
+	r = ask(b, frame_of(chat, bob.token, "send_message",
+	    json_string("Hello Alice")));
+	check_type(r, "success");
+	m = json_array_get(json_object_get(r, "messages"), 0);
+	check_item(m, bob.id, bob.name, true);
+	snprintf(id2, sizeof id2, "%s", str(m, "id"));
+	json_decref(r);
+	assert_true(id_cmp(id1, id2) < 0);
+
+	r = ask(a, frame_of(chat, alice.token, "get_history", json_null()));
+	check_type(r, "success");
+	assert_string_equal(str(r, "event_type"), "get_history");
+	assert_true(json_is_null(json_object_get(r, "detail")));
+	msgs = json_object_get(r, "messages");
+	n = json_array_size(msgs);
+	assert_true(n >= 2);
+	m = json_array_get(msgs, n - 2);
+	assert_string_equal(str(m, "id"), id1);
+	check_item(m, alice.id, alice.name, true);
+	m = json_array_get(msgs, n - 1);
+	assert_string_equal(str(m, "id"), id2);
+	check_item(m, bob.id, bob.name, false);
+	assert_string_equal(str(m, "text"), "Hello Alice");
+	json_decref(r);
+
+	snprintf(body, sizeof body, "{\"chat\":\"%s\"}", chat);
+	http_post_as(bob.token, "/messages/get", body, &hr);
+	check_status(&hr, 200, "messages/get");
+	n = json_array_size(hr.json);
+	assert_true(n >= 2);
+	assert_string_equal(str(json_array_get(hr.json, n - 2), "id"), id1);
+	assert_string_equal(str(json_array_get(hr.json, n - 2), "text"),
+	    "Hello Bob");
+	assert_string_equal(str(json_array_get(hr.json, n - 2), "author"),
+	    alice.id);
+	http_reply_free(&hr);
+	close(a);
+	close(b);
+}
+
+/* get_history holds the newest 100 messages, oldest first. */
+static void test_history_newest_100(void **state)
+{
+	int a = ws_open();
+	char body[128], text[32], last[ID_LEN] = "";
+	struct http_reply hr;
+	json_t *r, *msgs;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 105; i++) {
+		snprintf(text, sizeof text, "n%d", i);
+		snprintf(body, sizeof body, "{\"chat\":\"%s\",\"text\":\"%s\"}",
+		    chat, text);
+		http_post_as(alice.token, "/messages/add", body, &hr);
+		check_status(&hr, 201, "messages/add");
+		snprintf(last, sizeof last, "%s", str(hr.json, "id"));
+		http_reply_free(&hr);
+	}
+	r = ask(a, frame_of(chat, bob.token, "get_history", NULL));
+	check_type(r, "success");
+	msgs = json_object_get(r, "messages");
+	assert_int_equal(json_array_size(msgs), 100);
+	assert_string_equal(str(json_array_get(msgs, 99), "id"), last);
+	assert_string_equal(str(json_array_get(msgs, 99), "text"), "n104");
+	assert_string_equal(str(json_array_get(msgs, 0), "text"), "n5");
+	for (i = 1; i < 100; i++)
+		assert_true(id_cmp(str(json_array_get(msgs, i - 1), "id"),
+		    str(json_array_get(msgs, i), "id")) < 0);
+	json_decref(r);
+	close(a);
+}
+
+/* send_file: a file the caller uploaded, by its url; the type is the
+ * content's (an image by its bytes); a file alone has text null. */
+static void test_send_file(void **state)
+{
+	static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\1\0\0"
+	    "\0\1\x08\x06\0\0\0\x1f\x15\xc4\x89";
+	char doc[256], img[256], other[256];
+	int a = ws_open();
+	json_t *r, *m;
+
+	(void)state;
+	must_upload(&alice, "doc.xml", "<a/>", 4, doc, sizeof doc);
+	must_upload(&alice, "pic.png", png, sizeof png - 1, img, sizeof img);
+	must_upload(&bob, "bob.txt", "bob", 3, other, sizeof other);
+
+	r = ask(a, frame_of(chat, alice.token, "send_file", json_pack(
+	    "{s:s, s:s, s:s}", "type", "file", "text", "Hello",
+	    "file_url", doc)));
+	check_type(r, "success");
+	assert_string_equal(str(r, "detail"), "Success");
+	m = json_array_get(json_object_get(r, "messages"), 0);
+	check_item(m, alice.id, alice.name, true);
+	assert_string_equal(str(m, "type"), "file");
+	assert_string_equal(str(m, "text"), "Hello");
+	assert_string_equal(str(m, "file_url"), doc);
+	json_decref(r);
+
+	r = ask(a, frame_of(chat, alice.token, "send_file", json_pack(
+	    "{s:s, s:n, s:s}", "type", "image", "text", "file_url", img)));
+	check_type(r, "success");
+	m = json_array_get(json_object_get(r, "messages"), 0);
+	assert_string_equal(str(m, "type"), "image");
+	assert_true(json_is_null(json_object_get(m, "text")));
+	assert_string_equal(str(m, "file_url"), img);
+	json_decref(r);
+
+	/* Someone else's file, no url, a url that is not a file's, a
+	 * type that is neither. */
+	check_refusal(ask(a, frame_of(chat, alice.token, "send_file",
+	    json_pack("{s:s, s:s}", "type", "file", "file_url", other))),
+	    "server_error");
+	check_refusal(ask(a, frame_of(chat, alice.token, "send_file",
+	    json_pack("{s:s}", "type", "file"))), "server_error");
+	check_refusal(ask(a, frame_of(chat, alice.token, "send_file",
+	    json_pack("{s:s}", "file_url", "/static_media/media/doc.xml"))),
+	    "server_error");
+	check_refusal(ask(a, frame_of(chat, alice.token, "send_file",
+	    json_pack("{s:s, s:s}", "type", "video", "file_url", doc))),
+	    "server_error");
+	close(a);
+}
+
+/* An event_type that is none of the three: seed 003's own example. */
+static void test_event_not_found(void **state)
+{
+	int a = ws_open();
+	json_t *r;
+
+	(void)state;
+	r = ask(a, frame_of(chat, alice.token, "send_file_and_message",
+	    json_pack("{s:s, s:s, s:s}", "type", "file", "text", "Hello",
+	    "file_url", "/static_media/media/doc.xml")));
+	check_type(r, "event_not_found");
+	assert_string_equal(str(r, "event_type"), "send_file_and_message");
+	assert_string_equal(str(r, "detail"),
+	    "Event send_file_and_message not found");
+	assert_true(json_is_null(json_object_get(r, "messages")));
+	json_decref(r);
+	close(a);
+}
+
+/* No token, an empty one, one that is not a token, an unknown one, and
+ * the token of a session that has ended. */
+static void test_token_validation(void **state)
+{
+	int a = ws_open();
+	struct account dave;
+	struct http_reply hr;
+
+	(void)state;
+	check_refusal(ask(a, frame_of(chat, NULL, "get_history", NULL)),
+	    "token_validation_error");
+	check_refusal(ask(a, frame_of(chat, "", "get_history", NULL)),
+	    "token_validation_error");
+	check_refusal(ask(a, frame_of(chat,
+	    "b58f7d184743106a8a66028b7a28937c", "get_history", NULL)),
+	    "token_validation_error");
+	check_refusal(ask(a, frame_of(chat,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "send_message",
+	    json_string("x"))), "token_validation_error");
+	check_refusal(ask(a, json_pack("{s:s, s:i, s:s}", "chat_id", chat,
+	    "token", 5, "event_type", "get_history")),
+	    "token_validation_error");
+	must_account("wsd", &dave);
+	http_post_as(dave.token, "/auth/logout", "{}", &hr);
+	check_status(&hr, 204, "logout");
+	http_reply_free(&hr);
+	check_refusal(ask(a, frame_of(chat, dave.token, "get_history", NULL)),
+	    "token_validation_error");
+	close(a);
+}
+
+/* A chat that does not exist, a chat_id that is no id, and a chat the
+ * caller is not a member of, for reading and for writing; nothing is
+ * written. */
+static void test_chat_not_exists(void **state)
+{
+	int a = ws_open();
+	json_t *before, *after;
+
+	(void)state;
+	before = must_messages(chat);
+	check_refusal(ask(a, frame_of("999999", alice.token, "get_history",
+	    NULL)), "chat_not_exists");
+	check_refusal(ask(a, frame_of("999999", alice.token, "send_message",
+	    json_string("x"))), "chat_not_exists");
+	check_refusal(ask(a, frame_of("abc", alice.token, "get_history",
+	    NULL)), "chat_not_exists");
+	check_refusal(ask(a, frame_of(NULL, alice.token, "get_history",
+	    NULL)), "chat_not_exists");
+	check_refusal(ask(a, frame_of(chat, carol.token, "get_history",
+	    NULL)), "chat_not_exists");
+	check_refusal(ask(a, frame_of(chat, carol.token, "send_message",
+	    json_pack("{s:s}", "text", "let me in"))), "chat_not_exists");
+	after = must_messages(chat);
+	assert_int_equal(json_array_size(after), json_array_size(before));
+	json_decref(before);
+	json_decref(after);
+	close(a);
+}
+
+/* Frames that are not seed 003's: server_error, and the connection
+ * stays open for the next frame. */
+static void test_malformed(void **state)
+{
+	static const char *const bad[] = {"garbage", "[]", "\"text\"", "{",
+	    "{\"event_type\":\"get_history\",\"event_type\":\"get_history\"}",
+	    "{\"chat_id\":\"1\"}", "{\"event_type\":5}", ""};
+	int a = ws_open();
+	size_t i;
+	json_t *r;
+	char *big;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ws_send(a, bad[i], strlen(bad[i]));
+		r = ws_recv(a);
+		assert_true(json_is_null(json_object_get(r, "event_type")));
+		check_refusal(r, "server_error");
+	}
+	/* A message that is not one. */
+	check_refusal(ask(a, frame_of(chat, alice.token, "send_message",
+	    json_pack("{s:s}", "text", "   "))), "server_error");
+	check_refusal(ask(a, frame_of(chat, alice.token, "send_message",
+	    json_pack("{s:i}", "text", 5))), "server_error");
+	check_refusal(ask(a, frame_of(chat, alice.token, "send_message",
+	    NULL)), "server_error");
+	big = str_repeat("x", 4097);
+	check_refusal(ask(a, frame_of(chat, alice.token, "send_message",
+	    json_string(big))), "server_error");
+	free(big);
+	r = ask(a, frame_of(chat, alice.token, "get_history", NULL));
+	check_type(r, "success");
+	json_decref(r);
+	close(a);
+}
+
+/* A frame over 64 KiB is answered with a server_error frame by nginx,
+ * never reaches chatd, and the connection carries on; one just under
+ * the limit is judged by chatd. */
+static void test_frame_too_large(void **state)
+{
+	int a = ws_open();
+	size_t len = 64 * 1024 + 1;
+	char *big = malloc(len);
+	json_t *r;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, ' ', len);
+	memcpy(big, "{\"event_type\":\"get_history\"", 27);
+	big[len - 1] = '}';
+	ws_send(a, big, len);
+	r = ws_recv(a);
+	assert_string_equal(str(r, "detail"), "the frame is larger than 64 KiB");
+	check_refusal(r, "server_error");
+	ws_send(a, big, len - 1);	/* the limit itself: chatd's */
+	r = ws_recv(a);
+	check_type(r, "server_error");
+	assert_string_not_equal(str(r, "detail"),
+	    "the frame is larger than 64 KiB");
+	json_decref(r);
+	free(big);
+	r = ask(a, frame_of(chat, alice.token, "get_history", NULL));
+	check_type(r, "success");
+	json_decref(r);
+	close(a);
+}
+
+/* A reply goes to the connection that sent the frame, and to no other:
+ * b's first frame is the answer to b's own question, not to a's send. */
+static void test_reply_to_sender_only(void **state)
+{
+	int a = ws_open(), b = ws_open();
+	json_t *r;
+
+	(void)state;
+	r = ask(a, frame_of(chat, alice.token, "send_message",
+	    json_string("only for a")));
+	check_type(r, "success");
+	json_decref(r);
+	r = ask(b, frame_of(chat, alice.token, "event_typo", NULL));
+	check_type(r, "event_not_found");
+	assert_string_equal(str(r, "event_type"), "event_typo");
+	json_decref(r);
+	r = ask(a, frame_of(chat, alice.token, "event_typo_a", NULL));
+	assert_string_equal(str(r, "event_type"), "event_typo_a");
+	json_decref(r);
+	close(a);
+	close(b);
+}
+
+/* GET /ws that is not a WebSocket is 400 in the API's JSON; POST /ws/frame
+ * and the internal locations are not reachable from outside; no nginx
+ * worker died on a signal. */
+static void test_http_edges(void **state)
+{
+	static const char *const hidden[] = {"/ws/frame", "/_chatd/ws-frame",
+	    "/_chatd/ws/0123456789abcdef0123456789abcdef",
+	    "/_chatd/ws-frame-too-large"};
+	struct http_reply r;
+	char path[PATH_MAX];
+	char *log;
+	size_t i;
+
+	(void)state;
+	http_request("GET", "/ws", NULL, 0, NULL, &r);
+	check_error(&r, 400, "bad_request", "GET /ws without Upgrade");
+	http_reply_free(&r);
+	http_request("POST", "/ws", "{}", 2, NULL, &r);
+	check_error(&r, 405, "method_not_allowed", "POST /ws");
+	http_reply_free(&r);
+	for (i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+		http_request("POST", hidden[i], "{\"event_type\":\"x\"}", 18,
+		    NULL, &r);
+		check_error(&r, 404, "not_found", hidden[i]);
+		http_reply_free(&r);
+		http_request("GET", hidden[i], NULL, 0, NULL, &r);
+		check_error(&r, 404, "not_found", hidden[i]);
+		http_reply_free(&r);
+	}
+	snprintf(path, sizeof path, "%s/nginx-error.log", the_stack.dir);
+	log = file_since(path, 0);
+	assert_non_null(log);
+	if (strstr(log, "exited on signal") != NULL)
+		fail_msg_at("an nginx worker died: %s", log);
+	free(log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_send_and_history),
+		cmocka_unit_test(test_history_newest_100),
+		cmocka_unit_test(test_send_file),
+		cmocka_unit_test(test_event_not_found),
+		cmocka_unit_test(test_token_validation),
+		cmocka_unit_test(test_chat_not_exists),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_frame_too_large),
+		cmocka_unit_test(test_reply_to_sender_only),
+		cmocka_unit_test(test_http_edges),
+	};
+
+	return cmocka_run_group_tests_name("ws003", tests, setup,
+	    stack_group_teardown);
+}
