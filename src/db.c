@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "db.h"
 #include "direct.h"
+#include "events_notify.h"
 #include "log.h"
 #include "membership.h"
 #include "migrate.h"
@@ -91,6 +92,7 @@ static bool prepare(PGconn *conn, const struct query *const *qs)
 /* The statements of the modules that several routes share. */
 static const struct query *const *const shared_queries[] = {
 	auth_queries, direct_queries, membership_queries,
+	events_notify_queries,
 };
 
 /* Sets up a new connection: the statement timeout; JIT off (chatd's

@@ -1,6 +1,7 @@
 /* chatd: the command line. `serve` runs the pre-fork master, `migrate`
- * brings the schema up to date, and a chatd started with a listening socket
- * on fd 0 (spawn-fcgi) runs as one plain worker. */
+ * brings the schema up to date, `relay` runs the relay alone, and a chatd
+ * started with a listening socket on fd 0 (spawn-fcgi) runs as one plain
+ * worker. */
 #include "config.h"
 
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include "migrate.h"
 #include "password.h"
 #include "privs.h"
+#include "relay.h"
 #include "store.h"
 #include "sweep.h"
 #include "worker.h"
@@ -37,14 +39,19 @@ struct options {
 	long max_body;
 	long grace;
 	long sweep_age;
+	const char *relay_publish;
+	bool no_relay;
+	long event_retention;
 };
 
 static const char usage[] =
 "usage: chatd serve [--listen unix:PATH|HOST:PORT] [--workers N] [--db CONNINFO]\n"
 "                   [--user NAME] [--socket-group GROUP] [--socket-mode MODE]\n"
 "                   [--max-body BYTES] [--grace SECONDS] [--statement-timeout MS]\n"
-"                   [auth options] [limits] [--verbose]\n"
+"                   [auth options] [relay options] [limits] [--verbose]\n"
 "       chatd migrate [--db CONNINFO]\n"
+"       chatd relay [--db CONNINFO] [relay options] [--verbose]\n"
+"             (the relay alone, beside workers that spawn-fcgi started)\n"
 "       chatd admin grant|revoke USERNAME [--db CONNINFO]\n"
 "       chatd sweep [--db CONNINFO] [--store DIR] [--sweep-age SECONDS]\n"
 "       chatd [worker] [--db CONNINFO] [--max-body BYTES] [limits]\n"
@@ -91,11 +98,18 @@ static const char usage[] =
 "  --sweep-age SECONDS  sweep: remove stray files older than this, at least\n"
 "                      60 (default 3600): in DIR/incoming, and in DIR\n"
 "                      without a record\n"
+"  --relay-publish unix:PATH  nginx's nchan publisher, where the relay\n"
+"                      publishes events (default " RELAY_PUBLISH_DEFAULT ")\n"
+"  --no-relay          serve without the relay (one runs elsewhere, as\n"
+"                      `chatd relay`: one per database works, others wait)\n"
+"  --event-retention SECONDS  events are kept this long for events/get\n"
+"                      (default 604800, 7 days; at least 60)\n"
 "  --limit-username N, --limit-chat-name N, --limit-text N\n"
 "                      limits in characters (defaults 64, 128, 4096)\n"
 "  --verbose           log debug messages\n"
 "\n"
-"Signals to serve: SIGTERM/SIGINT stop gracefully, SIGHUP restarts workers.\n";
+"Signals to serve: SIGTERM/SIGINT stop gracefully (the relay last),\n"
+"SIGHUP restarts workers.\n";
 
 enum {
 	OPT_LISTEN = 256, OPT_WORKERS, OPT_DB, OPT_SOCKET_MODE, OPT_MAX_BODY,
@@ -105,7 +119,8 @@ enum {
 	OPT_SESSION_LIFETIME, OPT_LOGIN_FAILURES, OPT_LOGIN_WINDOW,
 	OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN,
 	OPT_PRESENCE, OPT_BROADCAST, OPT_AUTH_NICE, OPT_STORE, OPT_MAX_FILE,
-	OPT_QUOTA, OPT_SWEEP_AGE
+	OPT_QUOTA, OPT_SWEEP_AGE, OPT_RELAY_PUBLISH, OPT_NO_RELAY,
+	OPT_EVENT_RETENTION
 };
 
 static const struct option longopts[] = {
@@ -137,6 +152,9 @@ static const struct option longopts[] = {
 	{"max-file", required_argument, NULL, OPT_MAX_FILE},
 	{"quota", required_argument, NULL, OPT_QUOTA},
 	{"sweep-age", required_argument, NULL, OPT_SWEEP_AGE},
+	{"relay-publish", required_argument, NULL, OPT_RELAY_PUBLISH},
+	{"no-relay", no_argument, NULL, OPT_NO_RELAY},
+	{"event-retention", required_argument, NULL, OPT_EVENT_RETENTION},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -268,6 +286,20 @@ static void parse(int argc, char **argv, struct options *o)
 		case OPT_SWEEP_AGE:
 			o->sweep_age = number("sweep-age", optarg, 10, 60,
 			    366L * 24 * 3600);
+			break;
+		case OPT_RELAY_PUBLISH:
+			if (!relay_publish_ok(optarg)) {
+				fprintf(stderr, "chatd: bad value for "
+				    "--relay-publish: '%s' (unix:PATH)\n",
+				    optarg);
+				exit(2);
+			}
+			o->relay_publish = optarg;
+			break;
+		case OPT_NO_RELAY: o->no_relay = true; break;
+		case OPT_EVENT_RETENTION:
+			o->event_retention = number("event-retention", optarg,
+			    10, 60, 3660L * 24 * 3600);
 			break;
 		case OPT_VERBOSE: log_set_level(LOG_DEBUG); break;
 		case OPT_HELP: fputs(usage, stdout); exit(0);
@@ -418,6 +450,17 @@ static void close_sockets(const struct options *o, const char *auth_spec,
 	}
 }
 
+static struct relay_config relay_options(const struct options *o)
+{
+	struct relay_config rc = {
+		.conninfo = o->db,
+		.publish = o->relay_publish,
+		.retention_seconds = (int)o->event_retention,
+	};
+
+	return rc;
+}
+
 static int cmd_serve(const struct options *o)
 {
 	struct master_config mc;
@@ -452,6 +495,8 @@ static int cmd_serve(const struct options *o)
 	mc.auth_nice = (int)o->auth_nice;
 	mc.auth_listen = auth_spec;
 	mc.grace_seconds = (int)o->grace;
+	mc.relay = !o->no_relay;
+	mc.relay_cfg = relay_options(o);
 	log_info("listening on %s", o->listen);
 	if (o->auth_workers > 0)
 		log_info("listening for /auth/ on %s", auth_spec);
@@ -491,6 +536,8 @@ int main(int argc, char **argv)
 		.grace = 30,
 		.statement_timeout = 5000,
 		.sweep_age = STORE_GRACE_DEFAULT,
+		.relay_publish = RELAY_PUBLISH_DEFAULT,
+		.event_retention = RELAY_RETENTION_DEFAULT,
 	};
 	const char *cmd = "worker", *verb = NULL, *username = NULL;
 
@@ -521,6 +568,11 @@ int main(int argc, char **argv)
 		return cmd_migrate(&o);
 	if (strcmp(cmd, "worker") == 0)
 		return cmd_worker(&o);
+	if (strcmp(cmd, "relay") == 0) {
+		struct relay_config rc = relay_options(&o);
+
+		return relay_run(&rc);
+	}
 	if (strcmp(cmd, "sweep") == 0)
 		return sweep_run(o.db, (int)o.sweep_age) ? EXIT_SUCCESS :
 		    EXIT_FAILURE;

@@ -75,6 +75,10 @@ struct master {
 	bool stopping;
 	long long stop_started_ms, last_term_ms;
 	int exit_status;
+	/* The relay: respawn_at_ms and backoff as a worker's; once the
+	 * workers of a stop are gone, relay_stop_ms is when it was told. */
+	struct child relay;
+	long long relay_backoff_ms, relay_stop_ms;
 };
 
 static pid_t spawn(struct master *m, struct child *c)
@@ -126,6 +130,74 @@ static pid_t spawn(struct master *m, struct child *c)
 	return pid;
 }
 
+static void describe(int status, char *out, size_t n)
+{
+	if (WIFSIGNALED(status))
+		snprintf(out, n, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(out, n, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* The wait before respawning a child that lived `lived` ms, when the
+ * last wait was `backoff` ms: none for one that lived long, doubled up to
+ * BACKOFF_MAX_MS for one that died young. */
+static long long backoff_after(long long backoff, long long lived)
+{
+	if (lived >= YOUNG_MS)
+		return 0;
+	backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
+	return backoff > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff;
+}
+
+/* Forks the relay. It holds no listening socket. */
+static void spawn_relay(struct master *m)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_error("fork: %s", strerror(errno));
+		m->relay.respawn_at_ms = clock_ms() + BACKOFF_MAX_MS;
+		return;
+	}
+	if (pid == 0) {
+		int rc;
+
+		/* Signals arrive blocked, as in a worker (see spawn()):
+		 * relay_run() installs its own handlers first. */
+		close(m->cfg->worker.listen_fd);
+		if (m->cfg->auth_workers > 0)
+			close(m->cfg->auth_fd);
+		rc = relay_run(&m->cfg->relay_cfg);
+#ifdef CHATD_ASAN
+		__lsan_do_leak_check();
+#endif
+		_exit(rc);
+	}
+	m->relay.pid = pid;
+	m->relay.started_ms = clock_ms();
+}
+
+/* The relay has exited: logged, and respawned (unless stopping) with
+ * backoff when it died young. It never counts towards a crash loop: the
+ * API works without it. */
+static void relay_exited(struct master *m, int status, long long now)
+{
+	char how[64];
+	bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+
+	describe(status, how, sizeof how);
+	if (abnormal || !m->stopping)
+		log_msg(abnormal ? LOG_WARN : LOG_INFO, "relay %ld %s after "
+		    "%lld ms", (long)m->relay.pid, how,
+		    now - m->relay.started_ms);
+	m->relay.pid = 0;
+	if (m->stopping)
+		return;
+	m->relay_backoff_ms = backoff_after(m->relay_backoff_ms,
+	    now - m->relay.started_ms);
+	m->relay.respawn_at_ms = now + m->relay_backoff_ms;
+}
+
 /* Records an abnormal exit; true when the window now holds a crash loop. */
 static bool crash_loop(struct master *m, long long now)
 {
@@ -136,14 +208,6 @@ static bool crash_loop(struct master *m, long long now)
 		if (now - m->crashes[i] < CRASH_WINDOW_MS)
 			recent++;
 	return recent >= CRASH_LIMIT;
-}
-
-static void describe(int status, char *out, size_t n)
-{
-	if (WIFSIGNALED(status))
-		snprintf(out, n, "killed by signal %d", WTERMSIG(status));
-	else
-		snprintf(out, n, "exited with status %d", WEXITSTATUS(status));
 }
 
 static void begin_stop(struct master *m, int exit_status)
@@ -172,6 +236,10 @@ static void reap(struct master *m)
 		struct child *c = NULL;
 		bool abnormal;
 
+		if (m->relay.pid != 0 && pid == m->relay.pid) {
+			relay_exited(m, status, now);
+			continue;
+		}
 		for (i = 0; i < m->nkids; i++)
 			if (m->kids[i].pid == pid)
 				c = &m->kids[i];
@@ -193,14 +261,8 @@ static void reap(struct master *m)
 			begin_stop(m, EXIT_FAILURE);
 			continue;
 		}
-		if (now - c->started_ms < YOUNG_MS) {
-			m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 :
-			    BACKOFF_MIN_MS;
-			if (m->backoff_ms > BACKOFF_MAX_MS)
-				m->backoff_ms = BACKOFF_MAX_MS;
-		} else {
-			m->backoff_ms = 0;
-		}
+		m->backoff_ms = backoff_after(m->backoff_ms,
+		    now - c->started_ms);
 		c->respawn_at_ms = now + m->backoff_ms;
 	}
 }
@@ -279,6 +341,23 @@ static void stop_children(struct master *m, long long now)
 			kill(m->kids[i].pid, sig);
 }
 
+/* The relay's part of a stop, once the workers are gone: SIGTERM,
+ * repeated, then SIGKILL after the grace period (counted from then: the
+ * workers may have taken all of theirs). */
+static void stop_relay(struct master *m, long long now)
+{
+	int sig = SIGTERM;
+
+	if (m->relay_stop_ms == 0)
+		m->relay_stop_ms = now;
+	else if (now - m->relay_stop_ms >= m->cfg->grace_seconds * 1000LL)
+		sig = SIGKILL;
+	else if (now - m->last_term_ms < RESIGNAL_MS)
+		return;
+	m->last_term_ms = now;
+	kill(m->relay.pid, sig);
+}
+
 /* Milliseconds until the next timed event, or -1 for none. */
 static long long next_timeout(const struct master *m, long long now)
 {
@@ -297,6 +376,14 @@ static long long next_timeout(const struct master *m, long long now)
 		if (c->pid != 0)
 			continue;
 		d = c->respawn_at_ms - now;
+		if (d < 0)
+			d = 0;
+		if (t < 0 || d < t)
+			t = d;
+	}
+	if (m->cfg->relay && m->relay.pid == 0) {
+		long long d = m->relay.respawn_at_ms - now;
+
 		if (d < 0)
 			d = 0;
 		if (t < 0 || d < t)
@@ -350,8 +437,8 @@ int master_run(const struct master_config *cfg)
 	memset(m.kids, 0, (size_t)m.nkids * sizeof *m.kids);
 	for (i = cfg->workers; i < m.slots; i++)
 		m.kids[i].auth = true;
-	log_info("master started: %d workers, %d for /auth/", cfg->workers,
-	    cfg->auth_workers);
+	log_info("master started: %d workers, %d for /auth/, %s", cfg->workers,
+	    cfg->auth_workers, cfg->relay ? "the relay" : "no relay");
 	for (;;) {
 		long long now = clock_ms(), t;
 		struct timespec ts, *tsp = NULL;
@@ -374,10 +461,16 @@ int master_run(const struct master_config *cfg)
 		if (restarting && !m.stopping)
 			restarting = !rolling_restart(&m);
 		if (m.stopping) {
-			if (live(&m) == 0)
+			if (live(&m) > 0)
+				stop_children(&m, now);
+			else if (m.relay.pid != 0)
+				stop_relay(&m, now);
+			else
 				break;
-			stop_children(&m, now);
 		} else {
+			if (cfg->relay && m.relay.pid == 0 &&
+			    m.relay.respawn_at_ms <= now)
+				spawn_relay(&m);
 			hurry_retirees(&m, now);
 			for (i = 0; i < m.slots; i++)
 				if (m.kids[i].pid == 0 &&

@@ -64,6 +64,9 @@ struct route {
 	 * (AUTH_SESSION_IS, auth.h): the worker does not look it up first,
 	 * so a request with a token costs one round trip. */
 	bool inline_session;
+	/* It may write events (sql/011_events.sql): after a 2xx answer the
+	 * worker wakes the relay (events_notify.h). */
+	bool events;
 	enum route_body body;
 	/* Reachable only from nginx's loopback server, which sets the
 	 * FastCGI parameter CHATD_INTERNAL (a client's headers arrive as

@@ -14,19 +14,13 @@
 #include "clock.h"
 #include "db.h"
 #include "decode.h"
+#include "events_notify.h"
 #include "log.h"
 #include "password.h"
 #include "reply.h"
 #include "route.h"
+#include "stop_signal.h"
 #include "worker.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 struct worker {
 	const struct worker_config *cfg;
@@ -163,20 +157,25 @@ static void log_request(const struct route *rt, FCGX_Request *fr,
 	    (double)(clock_us() - start_us) / 1000.0);
 }
 
-static void handle(struct worker *w, FCGX_Request *fr)
+/* Serves one request and sends its reply; true when it was answered 2xx
+ * by a route that may have written events (the relay is to be woken). */
+static bool handle(struct worker *w, FCGX_Request *fr)
 {
 	bool verbose = log_enabled(LOG_DEBUG);
 	long long start_us = verbose ? clock_us() : 0;
 	const struct route *rt;
 	enum api_error e;
+	int status;
 
 	reply_reset(&w->reply, fr->out);
 	e = serve(w, fr, &rt);
 	if (e == API_INTERNAL)
 		log_error("request failed: %s", w->reply.message);
 	reply_finish(&w->reply, e);
+	status = reply_status(&w->reply, e);
 	if (verbose)
-		log_request(rt, fr, reply_status(&w->reply, e), start_us);
+		log_request(rt, fr, status, start_us);
+	return rt != NULL && rt->events && status >= 200 && status < 300;
 }
 
 /* Sends the rest of the reply and closes the connection. libfcgi's own
@@ -193,25 +192,6 @@ static void finish(FCGX_Request *fr)
 	FCGX_Finish_r(fr);
 }
 
-static void install_signals(sigset_t *stops)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop;	/* no SA_RESTART: accept() must fail */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigemptyset(stops);
-	sigaddset(stops, SIGTERM);
-	sigaddset(stops, SIGINT);
-	sigaddset(stops, SIGQUIT);
-}
-
 /* Stop signals are blocked while a request is handled, so no system call
  * of a request is interrupted; they are let in only around accept. A stop
  * that lands between the check of `stop` and accept() itself is caught by
@@ -225,9 +205,10 @@ int worker_run(const struct worker_config *cfg)
 	FCGX_Request fr;
 	sigset_t stops;
 	int rc, status = EXIT_SUCCESS;
+	bool woke;
 	char why[256];
 
-	install_signals(&stops);
+	stop_signal_install(&stops);	/* accept() must fail on a stop */
 	sigprocmask(SIG_SETMASK, &stops, NULL);
 	if (!route_table_check(why, sizeof why)) {
 		log_error("worker: bad route table: %s", why);
@@ -253,19 +234,22 @@ int worker_run(const struct worker_config *cfg)
 	buf_init(&w->scratch);
 	reply_init(&w->reply, NULL);
 	db_ready(w->db);	/* connect early; failure is retried later */
-	while (!stop) {
+	while (!stop_requested) {
 		sigprocmask(SIG_UNBLOCK, &stops, NULL);
-		rc = stop ? -1 : FCGX_Accept_r(&fr);
+		rc = stop_requested ? -1 : FCGX_Accept_r(&fr);
 		sigprocmask(SIG_BLOCK, &stops, NULL);
 		if (rc < 0) {
-			if (stop || errno == EINTR)
+			if (stop_requested || errno == EINTR)
 				continue;
 			log_error("worker: accept failed: %s", strerror(errno));
 			status = EXIT_FAILURE;
 			break;
 		}
-		handle(w, &fr);
+		woke = handle(w, &fr);
 		finish(&fr);
+		/* After the reply has gone: the client does not wait for it. */
+		if (woke)
+			events_notify(w->db);
 	}
 	reply_free(&w->reply);
 	buf_free(&w->scratch);

@@ -20,6 +20,7 @@ static enum api_error auth_logout(struct db *db, const void *arg,
 
 const struct route route_auth_logout = {
 	.path = "/auth/logout", .method = "POST",
+	.events = true,
 	.session = SESSION_ALWAYS,
 	.body = BODY_JSON, .req_size = sizeof(struct session_end_req),
 	.decode = session_end_decode, .handle = auth_logout,

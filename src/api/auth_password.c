@@ -84,6 +84,7 @@ static enum api_error auth_password(struct db *db, const void *arg,
 
 const struct route route_auth_password = {
 	.path = "/auth/password", .method = "POST",
+	.events = true,
 	.session = SESSION_ALWAYS,
 	.body = BODY_JSON, .req_size = sizeof(struct auth_password_req),
 	.decode = auth_password_decode, .handle = auth_password,

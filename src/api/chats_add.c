@@ -155,6 +155,7 @@ static enum api_error chats_add(struct db *db, const void *arg,
 
 const struct route route_chats_add = {
 	.path = "/chats/add", .method = "POST", .body = BODY_JSON,
+	.events = true,
 	.session = SESSION_IF_REQUIRED, .inline_session = true,
 	.req_size = sizeof(struct chats_add_req),
 	.decode = chats_add_decode, .handle = chats_add,

@@ -38,6 +38,7 @@ static enum api_error chats_direct(struct db *db, const void *arg,
 
 const struct route route_chats_direct = {
 	.path = "/chats/direct", .method = "POST", .body = BODY_JSON,
+	.events = true,
 	.session = SESSION_ALWAYS,
 	.req_size = sizeof(struct chats_direct_req),
 	.decode = chats_direct_decode, .handle = chats_direct,

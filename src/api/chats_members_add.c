@@ -15,6 +15,7 @@ static enum api_error chats_members_add(struct db *db, const void *arg,
 
 const struct route route_chats_members_add = {
 	.path = "/chats/members/add", .method = "POST", .body = BODY_JSON,
+	.events = true,
 	.session = SESSION_ALWAYS,
 	.req_size = sizeof(struct membership_req),
 	.decode = membership_decode, .handle = chats_members_add,

@@ -70,6 +70,7 @@ static enum api_error chats_read(struct db *db, const void *arg,
 
 const struct route route_chats_read = {
 	.path = "/chats/read", .method = "POST", .body = BODY_JSON,
+	.events = true,
 	.session = SESSION_ALWAYS,
 	.req_size = sizeof(struct chats_read_req),
 	.decode = chats_read_decode, .handle = chats_read,

@@ -115,6 +115,7 @@ static enum api_error messages_add(struct db *db, const void *arg,
 
 const struct route route_messages_add = {
 	.path = "/messages/add", .method = "POST", .body = BODY_JSON,
+	.events = true,
 	.session = SESSION_IF_REQUIRED, .inline_session = true,
 	.req_size = sizeof(struct messages_add_req),
 	.decode = messages_add_decode, .handle = messages_add,

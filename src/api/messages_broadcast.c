@@ -62,6 +62,7 @@ static enum api_error messages_broadcast(struct db *db, const void *arg,
 
 const struct route route_messages_broadcast = {
 	.path = "/messages/broadcast", .method = "POST", .body = BODY_JSON,
+	.events = true,
 	.session = SESSION_ALWAYS,
 	.req_size = sizeof(struct messages_broadcast_req),
 	.decode = messages_broadcast_decode, .handle = messages_broadcast,

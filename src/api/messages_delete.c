@@ -38,6 +38,7 @@ static enum api_error messages_delete(struct db *db, const void *arg,
 
 const struct route route_messages_delete = {
 	.path = "/messages/delete", .method = "POST", .body = BODY_JSON,
+	.events = true,
 	.session = SESSION_ALWAYS,
 	.req_size = sizeof(struct messages_delete_req),
 	.decode = messages_delete_decode, .handle = messages_delete,

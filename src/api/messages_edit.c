@@ -50,6 +50,7 @@ static enum api_error messages_edit(struct db *db, const void *arg,
 
 const struct route route_messages_edit = {
 	.path = "/messages/edit", .method = "POST", .body = BODY_JSON,
+	.events = true,
 	.session = SESSION_ALWAYS,
 	.req_size = sizeof(struct messages_edit_req),
 	.decode = messages_edit_decode, .handle = messages_edit,

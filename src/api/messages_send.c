@@ -85,6 +85,7 @@ static enum api_error messages_send(struct db *db, const void *arg,
 
 const struct route route_messages_send = {
 	.path = "/messages/send", .method = "POST", .body = BODY_JSON,
+	.events = true,
 	.session = SESSION_ALWAYS,
 	.req_size = sizeof(struct messages_send_req),
 	.decode = messages_send_decode, .handle = messages_send,

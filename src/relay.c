@@ -1,0 +1,444 @@
+/* The relay's loop (relay.h, contrib/doc/REALTIME.md 2). */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "clock.h"
+#include "db.h"
+#include "id.h"
+#include "log.h"
+#include "migrate.h"
+#include "relay.h"
+#include "relay_publish.h"
+#include "stop_signal.h"
+
+#define TAKE_BATCH "100"	/* events per take, and per republish */
+#define TAKE_BATCH_N 100
+#define IDLE_MS 1000		/* re-check with no notification */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define EXPIRE_EVERY_MS 60000
+#define EXPIRE_BATCH "1000"	/* events deleted per statement */
+#define EXPIRE_BATCH_N 1000
+#define EXPIRE_ROUNDS 20	/* statements per minute at most */
+/* The session-level lock that makes one relay per database. */
+#define LOCK_SQL "SELECT pg_try_advisory_lock(hashtext('chatd_relay'))"
+
+struct relay {
+	const struct relay_config *cfg;
+	PGconn *conn;
+	struct publisher *pub;
+	sigset_t waitmask;	/* the mask inside ppoll(): stops let in */
+	int64_t published;	/* the recorded position */
+	long long expire_at_ms;
+	char keep[24];		/* the retention, an interval's text */
+	bool failing;		/* publishing fails: said once */
+};
+
+/* Stop signals stay blocked (no libpq call or publish is cut short by
+ * one) except inside ppoll(), which lets them in atomically. */
+static void install_signals(struct relay *rl)
+{
+	struct sigaction sa;
+	sigset_t stops;
+
+	stop_signal_install(&stops);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* Forked by the master, every signal it handles arrives blocked. */
+	sigprocmask(SIG_SETMASK, &stops, NULL);
+	sigemptyset(&rl->waitmask);
+}
+
+/* Waits up to ms for fd to be readable (fd < 0: only the time), or for a
+ * stop. */
+static void wait_for(struct relay *rl, int fd, long long ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct timespec ts = {.tv_sec = ms / 1000,
+	    .tv_nsec = ms % 1000 * 1000000};
+
+	if (!stop_requested)
+		ppoll(&pfd, fd >= 0 ? 1 : 0, &ts, &rl->waitmask);
+}
+
+static long long backoff_next(long long ms)
+{
+	ms = ms ? ms * 2 : BACKOFF_MIN_MS;
+	return ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms;
+}
+
+/* Runs sql with text parameters. The result when it succeeded (the caller
+ * PQclear()s it); NULL otherwise, which makes the caller drop the
+ * connection (an error on a live one is logged here). */
+static PGresult *run(struct relay *rl, const char *sql, int n,
+    const char *const *params)
+{
+	PGresult *res = PQexecParams(rl->conn, sql, n, NULL, params, NULL,
+	    NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	if (PQstatus(rl->conn) == CONNECTION_OK) {
+		const char *m = PQresultErrorMessage(res);
+
+		log_error("relay: %.*s", (int)strcspn(m, "\n"), m);
+	}
+	PQclear(res);
+	return NULL;
+}
+
+/* What an answer of nchan's publisher means for an event. */
+enum outcome { PUBLISHED, REFUSED, FAILED };
+
+static enum outcome judge(int status, bool delete)
+{
+	if (status == 200 || status == 201 || status == 202)
+		return PUBLISHED;
+	if (delete && status == 404)	/* nobody had subscribed */
+		return PUBLISHED;
+	if (status == 0 || status >= 500 || status == 408 || status == 429)
+		return FAILED;
+	return REFUSED;
+}
+
+/* Sends body (NULL: deletes the channels, a session's) to every channel
+ * of the comma-separated list, a request per PUBLISH_CHANNELS_MAX of
+ * them. A failure is retried with backoff until nchan takes it (false
+ * when a stop came first); with retry false (typing) it is
+ * given up. A refusal (a 4xx: retrying cannot help) is logged and
+ * skipped: the event is still in the log for events/get. */
+static bool publish(struct relay *rl, const char *channels,
+    const char *body, bool retry)
+{
+	const char *method = body ? "POST" : "DELETE";
+	size_t len = body ? strlen(body) : 0, off = 0;
+	char ids[PUBLISH_IDS_MAX + 1];
+
+	while (publisher_next_ids(channels, &off, ids, sizeof ids)) {
+		long long backoff = 0;
+		enum outcome o;
+		int status;
+
+		while ((o = judge(status = publisher_send(rl->pub, method, ids,
+		    body, len), body == NULL)) == FAILED) {
+			if (!rl->failing)
+				log_warn("relay: nchan's publisher at %s: %s; "
+				    "retrying", rl->cfg->publish, status ?
+				    "an error status" : "no answer");
+			rl->failing = true;
+			if (!retry)
+				return true;
+			backoff = backoff_next(backoff);
+			wait_for(rl, -1, backoff);
+			if (stop_requested)
+				return false;
+		}
+		if (rl->failing)
+			log_info("relay: publishing again");
+		rl->failing = false;
+		if (o == REFUSED)
+			log_error("relay: nchan refused %s /pub/%s with %d; "
+			    "not retried", method, ids, status);
+	}
+	return true;
+}
+
+static bool record(struct relay *rl, int64_t id)
+{
+	char text[21];
+	const char *params[1] = {text};
+	PGresult *res;
+
+	id_format(id, text);
+	res = run(rl, "SELECT chatd_relay_published($1::bigint)", 1, params);
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	rl->published = id;
+	return true;
+}
+
+/* Publishes the rows of res, (id, channels, body) in id order, then
+ * records the position after the last one published. False when the
+ * connection broke or a stop came. */
+static bool publish_rows(struct relay *rl, PGresult *res)
+{
+	int i, n = PQntuples(res);
+	int64_t last = rl->published, id;
+
+	for (i = 0; i < n; i++) {
+		const char *v = PQgetvalue(res, i, 0);
+
+		if (!publish(rl, PQgetvalue(res, i, 1), PQgetisnull(res, i, 2) ?
+		    NULL : PQgetvalue(res, i, 2), true))
+			break;
+		if (id_parse(v, strlen(v), &id))
+			last = id;
+	}
+	if (last != rl->published && !record(rl, last))
+		return false;
+	return i == n;
+}
+
+/* A typing notice, payload "<chat>:<user>" (sql/011_events.sql,
+ * chatd_typing): published once, without an id or a position. False
+ * when the connection broke. */
+static bool typing(struct relay *rl, const char *payload)
+{
+	const char *colon = strchr(payload, ':');
+	char chat[21], user[21];
+	const char *params[2] = {chat, user};
+	int64_t c, u;
+	PGresult *res;
+
+	if (colon == NULL || !id_parse(payload, (size_t)(colon - payload), &c) ||
+	    !id_parse(colon + 1, strlen(colon + 1), &u)) {
+		log_warn("relay: a chatd_typing notification without "
+		    "<chat>:<user>");
+		return true;
+	}
+	id_format(c, chat);
+	id_format(u, user);
+	res = run(rl, "SELECT channels, body FROM chatd_typing_channels("
+	    "$1::bigint, $2::bigint)", 2, params);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
+		publish(rl, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), false);
+	PQclear(res);
+	return true;
+}
+
+/* Handles the notifications that arrived: typing is published, a
+ * chatd_events only woke us. False when the connection broke. */
+static bool notifications(struct relay *rl)
+{
+	PGnotify *nf;
+
+	if (!PQconsumeInput(rl->conn))
+		return false;
+	while ((nf = PQnotifies(rl->conn)) != NULL) {
+		bool ok = strcmp(nf->relname, "chatd_typing") != 0 ||
+		    typing(rl, nf->extra);
+
+		PQfreemem(nf);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Deletes events past the retention, EXPIRE_BATCH per statement (each
+ * its own short transaction, so no writer waits on it), and comes back
+ * in a minute, or at once when it stopped with more to do. */
+static bool expire(struct relay *rl)
+{
+	const char *params[2] = {rl->keep, EXPIRE_BATCH};
+	int rounds, n = EXPIRE_BATCH_N;
+	long total = 0;
+
+	for (rounds = 0; rounds < EXPIRE_ROUNDS && n == EXPIRE_BATCH_N &&
+	    !stop_requested; rounds++) {
+		PGresult *res = run(rl, "SELECT chatd_events_expire("
+		    "$1::interval, $2::int)", 2, params);
+
+		if (res == NULL)
+			return false;
+		n = atoi(PQgetvalue(res, 0, 0));
+		total += n;
+		PQclear(res);
+	}
+	if (total > 0)
+		log_info("relay: %ld events older than %d s deleted", total,
+		    rl->cfg->retention_seconds);
+	rl->expire_at_ms = clock_ms() + (n == EXPIRE_BATCH_N ? 0 :
+	    EXPIRE_EVERY_MS);
+	return true;
+}
+
+/* Runs sql, a query of rows (id, channels, body), and publishes them
+ * (publish_rows). Their number, or -1 when the connection broke or a
+ * stop came. */
+static int publish_query(struct relay *rl, const char *sql, int n,
+    const char *const *params)
+{
+	PGresult *res = run(rl, sql, n, params);
+	int rows;
+	bool ok;
+
+	if (res == NULL)
+		return -1;
+	rows = PQntuples(res);
+	ok = publish_rows(rl, res);
+	PQclear(res);
+	return ok ? rows : -1;
+}
+
+/* The lock, LISTEN and the recorded position: what a new connection
+ * needs before it publishes. False when it broke or a stop came. */
+static bool prepare(struct relay *rl)
+{
+	bool said = false;
+	PGresult *res;
+
+	while ((res = run(rl, LOCK_SQL, 0, NULL)) != NULL &&
+	    PQgetvalue(res, 0, 0)[0] != 't') {
+		PQclear(res);
+		if (!said)
+			log_info("relay: another relay works on this database; "
+			    "waiting until it stops");
+		said = true;
+		wait_for(rl, -1, 1000);
+		if (stop_requested)
+			return false;
+	}
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	if ((res = run(rl, "LISTEN chatd_events", 0, NULL)) == NULL)
+		return false;
+	PQclear(res);
+	if ((res = run(rl, "LISTEN chatd_typing", 0, NULL)) == NULL)
+		return false;
+	PQclear(res);
+	if ((res = run(rl, "SELECT published FROM relay_state", 0, NULL)) ==
+	    NULL)
+		return false;
+	if (PQntuples(res) != 1 || !id_parse(PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0), &rl->published)) {
+		log_error("relay: relay_state has no position");
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	return true;
+}
+
+/* Publishes on one connection until it breaks or a stop comes: first
+ * again whatever was taken after the recorded position (a relay that
+ * died between a take and its record), then each batch taken, waking on
+ * a notification or after IDLE_MS. */
+static void serve(struct relay *rl)
+{
+	char after[21];
+	const char *params[2] = {after, TAKE_BATCH};
+	int n;
+
+	if (!prepare(rl))
+		return;
+	log_info("relay: publishing from event %lld to %s",
+	    (long long)rl->published, rl->cfg->publish);
+	do {
+		id_format(rl->published, after);
+		n = publish_query(rl, "SELECT id, channels, body FROM "
+		    "chatd_events_since($1::bigint, $2::int)", 2, params);
+		if (n < 0)
+			return;
+	} while (n == TAKE_BATCH_N);
+	while (!stop_requested) {
+		if (!notifications(rl))
+			return;
+		n = publish_query(rl, "SELECT id, channels, body FROM "
+		    "chatd_events_take($1::int)", 1, params + 1);
+		if (n < 0)
+			return;
+		if (n > 0)
+			continue;
+		if (clock_ms() >= rl->expire_at_ms && !expire(rl))
+			return;
+		wait_for(rl, PQsocket(rl->conn), IDLE_MS);
+	}
+}
+
+/* A connection to a database of the current schema, or NULL. *said:
+ * whether the failure was logged already (once per outage). */
+static PGconn *connect_db(struct relay *rl, bool *said)
+{
+	PGconn *conn = db_connect(rl->cfg->conninfo);
+	int version;
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		if (!*said)
+			log_warn("relay: database unavailable: %s; retrying",
+			    PQerrorMessage(conn));
+		*said = true;
+		PQfinish(conn);
+		return NULL;
+	}
+	version = migrate_current(conn);
+	if (version != migrate_latest()) {
+		if (!*said)
+			log_error("relay: the database schema is at version %d, "
+			    "this chatd needs %d: run `chatd migrate`", version,
+			    migrate_latest());
+		*said = true;
+		PQfinish(conn);
+		return NULL;
+	}
+	if (*said)
+		log_info("relay: database connection back");
+	*said = false;
+	return conn;
+}
+
+bool relay_publish_ok(const char *spec)
+{
+	struct publisher *p = publisher_new(spec);
+
+	publisher_free(p);
+	return p != NULL;
+}
+
+int relay_run(const struct relay_config *cfg)
+{
+	struct relay rl = {.cfg = cfg};
+	long long backoff = 0, started;
+	bool said = false;
+
+	install_signals(&rl);
+	rl.pub = publisher_new(cfg->publish);
+	if (rl.pub == NULL) {
+		log_error("relay: --relay-publish %s is not unix:PATH",
+		    cfg->publish);
+		return EXIT_FAILURE;
+	}
+	snprintf(rl.keep, sizeof rl.keep, "%d s", cfg->retention_seconds);
+	rl.expire_at_ms = clock_ms();
+	while (!stop_requested) {
+		started = clock_ms();
+		rl.conn = connect_db(&rl, &said);
+		if (rl.conn != NULL) {
+			serve(&rl);
+			if (!stop_requested &&
+			    PQstatus(rl.conn) != CONNECTION_OK) {
+				log_warn("relay: database connection lost");
+				said = true;
+			}
+			PQfinish(rl.conn);
+			rl.conn = NULL;
+		}
+		if (stop_requested)
+			break;
+		/* A connection that served a while starts the backoff
+		 * again; one that broke at once (or none) waits longer. */
+		backoff = clock_ms() - started > 10000 ? BACKOFF_MIN_MS :
+		    backoff_next(backoff);
+		wait_for(&rl, -1, backoff);
+	}
+	publisher_free(rl.pub);
+	log_info("relay: stopped at event %lld", (long long)rl.published);
+	return EXIT_SUCCESS;
+}

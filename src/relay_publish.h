@@ -1,0 +1,49 @@
+/* The relay's HTTP/1.1 client for nchan's publisher location
+ * (nginx/chatd.conf): one keep-alive connection over a unix socket,
+ * requests with a Content-Length, answers read with a Content-Length or
+ * chunked. Only what publishing needs: POST /pub/<channels> with an
+ * event's JSON, DELETE /pub/<channel>. */
+#ifndef CHATD_RELAY_PUBLISH_H
+#define CHATD_RELAY_PUBLISH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* At most this many channel ids in one request: nchan's limit of a
+ * multiplexed channel (NCHAN_MULTITAG_MAX)... */
+#define PUBLISH_CHANNELS_MAX 255
+/* ... and at most this many bytes of them, commas included: nchan checks
+ * the whole /pub/ id against nchan_max_channel_id_length (1,024 by
+ * default) before it splits it (nchan_channel_id.c, validate_id). */
+#define PUBLISH_IDS_MAX 1024
+
+/* Bounds each connect, write and read; a publisher that says nothing for
+ * this long is taken as gone. */
+#define PUBLISH_TIMEOUT_MS 5000
+
+struct publisher;
+
+/* A client for spec, "unix:PATH". It does not connect yet. NULL when the
+ * spec is not a unix socket's. */
+struct publisher *publisher_new(const char *spec);
+void publisher_free(struct publisher *p);
+
+/* Sends method ("POST" or "DELETE") /pub/<ids> with body (len bytes; NULL
+ * and 0 for none) and reads the answer. ids: comma-separated channel ids
+ * within the limits above, [us0-9,] only. Returns the answer's HTTP
+ * status, or 0 when there was none (no connection, timeout, an answer
+ * that is not HTTP), which closes the connection; the next call opens a
+ * new one. A kept connection that the server had closed meanwhile (a
+ * reload, its keepalive timeout) is retried once on a new one. */
+int publisher_send(struct publisher *p, const char *method, const char *ids,
+    const char *body, size_t len);
+
+/* Cuts the next request's worth of a comma-separated channel list: from
+ * list + *off, at most PUBLISH_CHANNELS_MAX ids in at most PUBLISH_IDS_MAX
+ * bytes, into out (outsz > PUBLISH_IDS_MAX), and moves *off past them.
+ * False when nothing is left; an id longer than PUBLISH_IDS_MAX is
+ * skipped. Pure: for tests. */
+bool publisher_next_ids(const char *list, size_t *off, char *out,
+    size_t outsz);
+
+#endif
