@@ -356,6 +356,7 @@ static enum api_error ws_frame(struct db *db, const void *arg,
 const struct route route_ws_frame = {
 	.path = "/ws/frame", .method = "POST", .body = BODY_RAW,
 	.session = SESSION_NEVER, .internal = true,
+	.events = true,
 	.req_size = sizeof(struct ws_frame_req),
 	.decode = ws_frame_decode, .handle = ws_frame,
 	.queries = (const struct query *const[]){&ws_member_q, &ws_history_q,
