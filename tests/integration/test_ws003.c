@@ -76,18 +76,21 @@ static int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/* A WebSocket on GET /ws; fails the test when the handshake is not 101. */
-static int ws_open(void)
+/* A WebSocket on GET path, with "Authorization: Bearer <token>" unless
+ * token is NULL; fails the test when the handshake is not 101. */
+static int ws_open_at(const char *path, const char *token)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	const char *req = "GET /ws HTTP/1.1\r\nHost: chatd\r\n"
-	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-	    "Sec-WebSocket-Version: 13\r\n\r\n";
-	char head[2048];
+	char req[512], head[2048];
 	size_t n = 0;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: chatd\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n%s%s%s\r\n", path,
+	    token ? "Authorization: Bearer " : "", token ? token : "",
+	    token ? "\r\n" : "");
 	assert_true(fd >= 0);
 	sa.sin_port = htons((unsigned short)the_stack.port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -101,8 +104,13 @@ static int ws_open(void)
 	}
 	head[n] = '\0';
 	if (strncmp(head, "HTTP/1.1 101 ", 13) != 0)
-		fail_msg_at("GET /ws answered: %s", head);
+		fail_msg_at("GET %s answered: %s", path, head);
 	return fd;
+}
+
+static int ws_open(void)
+{
+	return ws_open_at("/ws", NULL);
 }
 
 /* Sends text as one masked text frame. */
@@ -640,6 +648,141 @@ static void test_reply_to_sender_only(void **state)
 	close(b);
 }
 
+/* The event of type want that arrives next on the /events stream fd
+ * (others are skipped), a new reference. */
+static json_t *next_event(int fd, const char *want)
+{
+	json_t *e;
+
+	for (;;) {
+		e = ws_recv(fd);
+		if (strcmp(str(e, "type"), want) == 0)
+			return e;
+		json_decref(e);
+	}
+}
+
+/* A message sent over /ws is an ordinary message: it arrives as
+ * message.created on the other member's /events stream. */
+static void test_message_reaches_events(void **state)
+{
+	int ev = ws_open_at("/events", bob.token), a = ws_open();
+	char id[ID_LEN];
+	json_t *r, *e;
+
+	(void)state;
+	r = ask(a, frame_of(chat, alice.token, "send_message",
+	    json_string("over the socket")));
+	check_type(r, "success");
+	snprintf(id, sizeof id, "%s",
+	    str(json_array_get(json_object_get(r, "messages"), 0), "id"));
+	json_decref(r);
+	for (;;) {
+		e = next_event(ev, "message.created");
+		if (strcmp(str(json_object_get(e, "data"), "id"), id) == 0)
+			break;
+		json_decref(e);
+	}
+	assert_string_equal(str(e, "chat"), chat);
+	assert_string_equal(str(json_object_get(e, "data"), "text"),
+	    "over the socket");
+	json_decref(e);
+	close(a);
+	close(ev);
+}
+
+/* Whether users/list, as alice sees it, says who is online. */
+static bool online_for_alice(const char *who)
+{
+	struct http_reply r;
+	json_t *u;
+	size_t i;
+	bool online = false;
+
+	http_post_as(alice.token, "/users/list", "{}", &r);
+	check_status(&r, 200, "users/list");
+	json_array_foreach(r.json, i, u)
+		if (strcmp(str(u, "id"), who) == 0)
+			online = json_is_true(json_object_get(u, "online"));
+	http_reply_free(&r);
+	return online;
+}
+
+/* Polls until users/list says online is want for who (nchan's hooks are
+ * sent after the stream opens or closes, not before the answer): the
+ * bound is only against a hang. */
+static void wait_online(const char *who, bool want)
+{
+	double until = now_seconds() + WAIT_MS / 1000.0;
+
+	while (online_for_alice(who) != want) {
+		if (now_seconds() > until)
+			fail_msg_at("user %s never became %s", who,
+			    want ? "online" : "offline");
+		sleep_ms(20);
+	}
+}
+
+/* online is true while an /events stream is open and false after it has
+ * closed (the presence window aside: carol was last seen long ago); the
+ * first open and the last close are presence events, in events/get. */
+static void test_presence(void **state)
+{
+	char sql[256], body[64];
+	struct http_reply r;
+	json_t *e;
+	size_t i, online = 0, offline = 0;
+	int s1, s2;
+
+	(void)state;
+	snprintf(sql, sizeof sql, "UPDATE users SET last_seen_at = now() - "
+	    "interval '1 day' WHERE id = %s", carol.id);
+	assert_int_equal(stack_psql(&the_stack, "chatd", sql), 0);
+	assert_false(online_for_alice(carol.id));
+	s1 = ws_open_at("/events", carol.token);
+	wait_online(carol.id, true);
+	s2 = ws_open_at("/events", carol.token);
+	close(s1);
+	/* The second stream keeps her online; the close of the first and
+	 * the open of the second are in the table once nchan's hooks are
+	 * through: streams counts 1 then. */
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM streams WHERE "
+	    "user_id = %s", carol.id);
+	for (;;) {
+		char *n = stack_psql_output(&the_stack, sql);
+
+		assert_non_null(n);
+		if (strncmp(n, "1", 1) == 0 && (n[1] == '\n' || !n[1])) {
+			free(n);
+			break;
+		}
+		free(n);
+		sleep_ms(20);
+	}
+	assert_true(online_for_alice(carol.id));
+	close(s2);
+	wait_online(carol.id, false);
+
+	snprintf(body, sizeof body, "{\"after\":\"0\",\"limit\":1000}");
+	http_post_as(carol.token, "/events/get", body, &r);
+	check_status(&r, 200, "events/get");
+	json_array_foreach(r.json, i, e) {
+		const json_t *d = json_object_get(e, "data");
+
+		if (strcmp(str(e, "type"), "presence") != 0 ||
+		    strcmp(str(d, "user"), carol.id) != 0)
+			continue;
+		if (json_is_true(json_object_get(d, "online")))
+			online++;
+		else
+			offline++;
+	}
+	http_reply_free(&r);
+	/* One first open, one last close: the second stream was neither. */
+	assert_int_equal(online, 1);
+	assert_int_equal(offline, 1);
+}
+
 /* GET /ws that is not a WebSocket is 400 in the API's JSON; POST /ws/frame
  * and the internal locations are not reachable from outside; no nginx
  * worker died on a signal. */
@@ -689,6 +832,8 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_frame_too_large),
 		cmocka_unit_test(test_reply_to_sender_only),
+		cmocka_unit_test(test_message_reaches_events),
+		cmocka_unit_test(test_presence),
 		cmocka_unit_test(test_http_edges),
 	};
 
