@@ -5,185 +5,75 @@
  *
  * Every event type and every reply type; an unknown token, a chat the
  * caller is not in, malformed frames, a frame over the 64 KiB limit; a
- * message sent over /ws is in messages/get; a reply reaches the sending
- * connection alone.  The WebSocket client here is the smallest that does
- * (RFC 6455: a handshake, masked text frames out, unmasked frames in).
+ * message sent over /ws is in messages/get and on the other member's
+ * /events stream; a reply reaches the sending connection alone; presence
+ * reaches the user's chat partners and no one else (API.md 2.13). The
+ * WebSocket client is the tests' shared one (stream.h).
  */
-#include "harness.h"
+#include "rt.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
-#define PASSWORD "correct horse battery"
 /* Only against a hang: no test judges how long anything took. */
-#define WAIT_MS 20000
+#define WAIT_MS RT_WAIT_MS
 
-struct account {
-	char name[64], id[ID_LEN], token[64];
-};
-
-static struct account alice, bob, carol;
+static struct rt_user alice, bob, carol;
 static char chat[ID_LEN];	/* alice and bob's private chat */
 
-/* ---- a minimal WebSocket client ---------------------------------------- */
+/* ---- WebSockets, by the shared client (stream.h) ------------------------ */
 
-static int wait_fd(int fd, short ev)
+/* A WebSocket of s's request, its head read; fails the test unless it is
+ * 101 and open. Returns s. */
+static struct stream *ws_opened(struct stream *s, const char *what)
 {
-	struct pollfd p = {.fd = fd, .events = ev};
-
-	return poll(&p, 1, WAIT_MS) == 1 ? 0 : -1;
+	assert_non_null(s);
+	if (stream_status(s) != 101 || !stream_is_open(s))
+		fail_msg_at("%s answered %d (%s): %s", what, stream_status(s),
+		    stream_error(s), stream_body(s, NULL));
+	return s;
 }
 
-static int read_all(int fd, void *buf, size_t n)
+/* A seed 003 WebSocket, GET /ws (no session). */
+static struct stream *ws_open(void)
 {
-	size_t got = 0;
-	ssize_t k;
-
-	while (got < n) {
-		if (wait_fd(fd, POLLIN) != 0)
-			return -1;
-		k = read(fd, (char *)buf + got, n - got);
-		if (k <= 0)
-			return -1;
-		got += (size_t)k;
-	}
-	return 0;
+	return ws_opened(stream_open(STREAM_WS, "127.0.0.1", the_stack.port,
+	    "/ws", NULL, WAIT_MS), "GET /ws");
 }
 
-static int write_all(int fd, const void *buf, size_t n)
+/* u's event stream, GET /events as a WebSocket (Authorization). */
+static struct stream *events_open(const struct rt_user *u)
 {
-	size_t put = 0;
-	ssize_t k;
-
-	while (put < n) {
-		k = write(fd, (const char *)buf + put, n - put);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		put += (size_t)k;
-	}
-	return 0;
+	return ws_opened(rt_stream_open(&the_stack, u, STREAM_WS, false),
+	    "GET /events");
 }
 
-/* A WebSocket on GET path, with "Authorization: Bearer <token>" unless
- * token is NULL; fails the test when the handshake is not 101. */
-static int ws_open_at(const char *path, const char *token)
+/* Sends text as one text frame. */
+static void ws_send(struct stream *s, const char *text, size_t len)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	char req[512], head[2048];
-	size_t n = 0;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: chatd\r\n"
-	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-	    "Sec-WebSocket-Version: 13\r\n%s%s%s\r\n", path,
-	    token ? "Authorization: Bearer " : "", token ? token : "",
-	    token ? "\r\n" : "");
-	assert_true(fd >= 0);
-	sa.sin_port = htons((unsigned short)the_stack.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(write_all(fd, req, strlen(req)), 0);
-	while (n < sizeof head - 1 && (n < 4 || memcmp(head + n - 4,
-	    "\r\n\r\n", 4) != 0)) {
-		if (read_all(fd, head + n, 1) != 0)
-			break;
-		n++;
-	}
-	head[n] = '\0';
-	if (strncmp(head, "HTTP/1.1 101 ", 13) != 0)
-		fail_msg_at("GET %s answered: %s", path, head);
-	return fd;
+	assert_int_equal(stream_ws_send(s, 1, text, len), 0);
 }
 
-static int ws_open(void)
+/* The next message of s (a WebSocket's frame, a long-poll's answer),
+ * parsed (a new reference); fails the test when none comes or it is not
+ * a JSON object. */
+static json_t *ws_recv(struct stream *s)
 {
-	return ws_open_at("/ws", NULL);
-}
-
-/* Sends text as one masked text frame. */
-static void ws_send(int fd, const char *text, size_t len)
-{
-	unsigned char hdr[14] = {0x81};
-	const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
-	size_t h = 2, i;
-	unsigned char *frame;
-
-	if (len < 126) {
-		hdr[1] = (unsigned char)(0x80 | len);
-	} else if (len < 65536) {
-		hdr[1] = 0x80 | 126;
-		hdr[2] = (unsigned char)(len >> 8);
-		hdr[3] = (unsigned char)len;
-		h = 4;
-	} else {
-		hdr[1] = 0x80 | 127;
-		for (i = 0; i < 8; i++)
-			hdr[2 + i] = (unsigned char)(len >> (56 - 8 * i));
-		h = 10;
-	}
-	memcpy(hdr + h, mask, 4);
-	h += 4;
-	frame = malloc(h + len);
-	assert_non_null(frame);
-	memcpy(frame, hdr, h);
-	for (i = 0; i < len; i++)
-		frame[h + i] = (unsigned char)text[i] ^ mask[i % 4];
-	assert_int_equal(write_all(fd, frame, h + len), 0);
-	free(frame);
-}
-
-/* The next text frame, parsed (a new reference); fails the test when the
- * connection ends or the frame is not JSON. Pings and pongs are skipped. */
-static json_t *ws_recv(int fd)
-{
-	unsigned char h[8], op;
-	uint64_t len;
-	char *payload;
+	struct stream_event ev;
 	json_t *j;
-	int i;
+	int rc = stream_wait(s, &ev, WAIT_MS);
 
-	for (;;) {
-		if (read_all(fd, h, 2) != 0)
-			fail_msg_at("the WebSocket ended before a reply frame");
-		op = h[0] & 0x0f;
-		len = h[1] & 0x7f;
-		if (len == 126) {
-			assert_int_equal(read_all(fd, h, 2), 0);
-			len = (uint64_t)h[0] << 8 | h[1];
-		} else if (len == 127) {
-			assert_int_equal(read_all(fd, h, 8), 0);
-			for (len = 0, i = 0; i < 8; i++)
-				len = len << 8 | h[i];
-		}
-		payload = malloc(len + 1);
-		assert_non_null(payload);
-		assert_int_equal(read_all(fd, payload, len), 0);
-		payload[len] = '\0';
-		if (op == 0x1)
-			break;
-		if (op == 0x8)
-			fail_msg_at("the WebSocket was closed: %s",
-			    len > 2 ? payload + 2 : "");
-		free(payload);
-	}
-	j = json_loads(payload, 0, NULL);
+	if (rc != 1)
+		fail_msg_at("no frame came (%d: %s)", rc, stream_error(s));
+	j = json_loadb(ev.data, ev.len, 0, NULL);
 	if (!json_is_object(j))
-		fail_msg_at("a reply frame that is not a JSON object: %s",
-		    payload);
-	free(payload);
+		fail_msg_at("a frame that is not a JSON object: %.200s",
+		    ev.data);
+	stream_event_free(&ev);
 	return j;
 }
 
@@ -191,15 +81,15 @@ static json_t *ws_recv(int fd)
 
 /* Sends the frame (steals it) and returns the reply (a new reference),
  * after checking it has seed 003's four keys and nothing else. */
-static json_t *ask(int fd, json_t *frame)
+static json_t *ask(struct stream *s, json_t *frame)
 {
-	char *s = json_dumps(frame, JSON_COMPACT);
+	char *text = json_dumps(frame, JSON_COMPACT);
 	json_t *r;
 
 	json_decref(frame);
-	ws_send(fd, s, strlen(s));
-	free(s);
-	r = ws_recv(fd);
+	ws_send(s, text, strlen(text));
+	free(text);
+	r = ws_recv(s);
 	assert_int_equal(json_object_size(r), 4);
 	assert_true(json_is_string(json_object_get(r, "type")));
 	assert_non_null(json_object_get(r, "event_type"));
@@ -265,19 +155,6 @@ static void check_item(const json_t *m, const char *author,
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-static void must_account(const char *prefix, struct account *a)
-{
-	struct http_reply r;
-
-	uniq_name(a->name, sizeof a->name, prefix);
-	http_post_json("/auth/signup", json_pack("{s:s, s:s}", "username",
-	    a->name, "password", PASSWORD), NULL, &r);
-	check_status(&r, 201, "signup");
-	snprintf(a->id, sizeof a->id, "%s", str(r.json, "id"));
-	snprintf(a->token, sizeof a->token, "%s", str(r.json, "token"));
-	http_reply_free(&r);
-}
-
 static int setup(void **state)
 {
 	struct http_reply r;
@@ -285,9 +162,9 @@ static int setup(void **state)
 
 	if (stack_group_setup(state) != 0)
 		return -1;
-	must_account("wsa", &alice);
-	must_account("wsb", &bob);
-	must_account("wsc", &carol);
+	rt_must_signup("wsa", &alice);
+	rt_must_signup("wsb", &bob);
+	rt_must_signup("wsc", &carol);
 	snprintf(body, sizeof body, "{\"user\":\"%s\"}", bob.id);
 	http_post_as(alice.token, "/chats/direct", body, &r);
 	if (r.status != 201)
@@ -298,7 +175,7 @@ static int setup(void **state)
 }
 
 /* An upload of len bytes named name by a: its url into url. */
-static void must_upload(const struct account *a, const char *name,
+static void must_upload(const struct rt_user *a, const char *name,
 			const char *data, size_t len, char *url, size_t urlsz)
 {
 	char head[512];
@@ -329,7 +206,7 @@ static void must_upload(const struct account *a, const char *name,
  * sees it; messages/get has the same message. */
 static void test_send_and_history(void **state)
 {
-	int a = ws_open(), b = ws_open();
+	struct stream *a = ws_open(), *b = ws_open();
 	json_t *r, *msgs, *m;
 	struct http_reply hr;
 	char id1[ID_LEN], id2[ID_LEN], body[128];
@@ -389,14 +266,14 @@ static void test_send_and_history(void **state)
 	assert_string_equal(str(json_array_get(hr.json, n - 2), "author"),
 	    alice.id);
 	http_reply_free(&hr);
-	close(a);
-	close(b);
+	stream_free(a);
+	stream_free(b);
 }
 
 /* get_history holds the newest 100 messages, oldest first. */
 static void test_history_newest_100(void **state)
 {
-	int a = ws_open();
+	struct stream *a = ws_open();
 	char body[128], text[32], last[ID_LEN] = "";
 	struct http_reply hr;
 	json_t *r, *msgs;
@@ -423,7 +300,7 @@ static void test_history_newest_100(void **state)
 		assert_true(id_cmp(str(json_array_get(msgs, i - 1), "id"),
 		    str(json_array_get(msgs, i), "id")) < 0);
 	json_decref(r);
-	close(a);
+	stream_free(a);
 }
 
 /* send_file: a file the caller uploaded, by its url; the type is the
@@ -433,7 +310,7 @@ static void test_send_file(void **state)
 	static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\1\0\0"
 	    "\0\1\x08\x06\0\0\0\x1f\x15\xc4\x89";
 	char doc[256], img[256], other[256];
-	int a = ws_open();
+	struct stream *a = ws_open();
 	json_t *r, *m;
 
 	(void)state;
@@ -475,13 +352,13 @@ static void test_send_file(void **state)
 	check_refusal(ask(a, frame_of(chat, alice.token, "send_file",
 	    json_pack("{s:s, s:s}", "type", "video", "file_url", doc))),
 	    "server_error");
-	close(a);
+	stream_free(a);
 }
 
 /* An event_type that is none of the three: seed 003's own example. */
 static void test_event_not_found(void **state)
 {
-	int a = ws_open();
+	struct stream *a = ws_open();
 	json_t *r;
 
 	(void)state;
@@ -494,15 +371,15 @@ static void test_event_not_found(void **state)
 	    "Event send_file_and_message not found");
 	assert_true(json_is_null(json_object_get(r, "messages")));
 	json_decref(r);
-	close(a);
+	stream_free(a);
 }
 
 /* No token, an empty one, one that is not a token, an unknown one, and
  * the token of a session that has ended. */
 static void test_token_validation(void **state)
 {
-	int a = ws_open();
-	struct account dave;
+	struct stream *a = ws_open();
+	struct rt_user dave;
 	struct http_reply hr;
 
 	(void)state;
@@ -519,13 +396,13 @@ static void test_token_validation(void **state)
 	check_refusal(ask(a, json_pack("{s:s, s:i, s:s}", "chat_id", chat,
 	    "token", 5, "event_type", "get_history")),
 	    "token_validation_error");
-	must_account("wsd", &dave);
+	rt_must_signup("wsd", &dave);
 	http_post_as(dave.token, "/auth/logout", "{}", &hr);
 	check_status(&hr, 204, "logout");
 	http_reply_free(&hr);
 	check_refusal(ask(a, frame_of(chat, dave.token, "get_history", NULL)),
 	    "token_validation_error");
-	close(a);
+	stream_free(a);
 }
 
 /* A chat that does not exist, a chat_id that is no id, and a chat the
@@ -533,7 +410,7 @@ static void test_token_validation(void **state)
  * written. */
 static void test_chat_not_exists(void **state)
 {
-	int a = ws_open();
+	struct stream *a = ws_open();
 	json_t *before, *after;
 
 	(void)state;
@@ -554,7 +431,7 @@ static void test_chat_not_exists(void **state)
 	assert_int_equal(json_array_size(after), json_array_size(before));
 	json_decref(before);
 	json_decref(after);
-	close(a);
+	stream_free(a);
 }
 
 /* Frames that are not seed 003's: server_error, and the connection
@@ -564,7 +441,7 @@ static void test_malformed(void **state)
 	static const char *const bad[] = {"garbage", "[]", "\"text\"", "{",
 	    "{\"event_type\":\"get_history\",\"event_type\":\"get_history\"}",
 	    "{\"chat_id\":\"1\"}", "{\"event_type\":5}", ""};
-	int a = ws_open();
+	struct stream *a = ws_open();
 	size_t i;
 	json_t *r;
 	char *big;
@@ -590,7 +467,7 @@ static void test_malformed(void **state)
 	r = ask(a, frame_of(chat, alice.token, "get_history", NULL));
 	check_type(r, "success");
 	json_decref(r);
-	close(a);
+	stream_free(a);
 }
 
 /* A frame over 64 KiB is answered with a server_error frame by nginx,
@@ -598,7 +475,7 @@ static void test_malformed(void **state)
  * the limit is judged by chatd. */
 static void test_frame_too_large(void **state)
 {
-	int a = ws_open();
+	struct stream *a = ws_open();
 	size_t len = 64 * 1024 + 1;
 	char *big = malloc(len);
 	json_t *r;
@@ -622,14 +499,14 @@ static void test_frame_too_large(void **state)
 	r = ask(a, frame_of(chat, alice.token, "get_history", NULL));
 	check_type(r, "success");
 	json_decref(r);
-	close(a);
+	stream_free(a);
 }
 
 /* A reply goes to the connection that sent the frame, and to no other:
  * b's first frame is the answer to b's own question, not to a's send. */
 static void test_reply_to_sender_only(void **state)
 {
-	int a = ws_open(), b = ws_open();
+	struct stream *a = ws_open(), *b = ws_open();
 	json_t *r;
 
 	(void)state;
@@ -644,18 +521,18 @@ static void test_reply_to_sender_only(void **state)
 	r = ask(a, frame_of(chat, alice.token, "event_typo_a", NULL));
 	assert_string_equal(str(r, "event_type"), "event_typo_a");
 	json_decref(r);
-	close(a);
-	close(b);
+	stream_free(a);
+	stream_free(b);
 }
 
-/* The event of type want that arrives next on the /events stream fd
+/* The event of type want that arrives next on the /events stream ev
  * (others are skipped), a new reference. */
-static json_t *next_event(int fd, const char *want)
+static json_t *next_event(struct stream *ev, const char *want)
 {
 	json_t *e;
 
 	for (;;) {
-		e = ws_recv(fd);
+		e = ws_recv(ev);
 		if (strcmp(str(e, "type"), want) == 0)
 			return e;
 		json_decref(e);
@@ -666,11 +543,13 @@ static json_t *next_event(int fd, const char *want)
  * message.created on the other member's /events stream. */
 static void test_message_reaches_events(void **state)
 {
-	int ev = ws_open_at("/events", bob.token), a = ws_open();
+	struct stream *ev = events_open(&bob), *a = ws_open();
 	char id[ID_LEN];
 	json_t *r, *e;
 
 	(void)state;
+	if (!rt_wait_subscribed(&the_stack, bob.id, 1))
+		fail_msg_at("nchan never counted bob's stream");
 	r = ask(a, frame_of(chat, alice.token, "send_message",
 	    json_string("over the socket")));
 	check_type(r, "success");
@@ -687,9 +566,11 @@ static void test_message_reaches_events(void **state)
 	assert_string_equal(str(json_object_get(e, "data"), "text"),
 	    "over the socket");
 	json_decref(e);
-	close(a);
-	close(ev);
+	stream_free(a);
+	stream_free(ev);
 }
+
+/* ---- presence (API.md 2.13) ---------------------------------------------- */
 
 /* Whether users/list, as alice sees it, says who is online. */
 static bool online_for_alice(const char *who)
@@ -723,64 +604,216 @@ static void wait_online(const char *who, bool want)
 	}
 }
 
-/* online is true while an /events stream is open and false after it has
- * closed (the presence window aside: carol was last seen long ago); the
- * first open and the last close are presence events, in events/get. */
+/* Polls until the streams table holds n open streams of user (nchan's
+ * hooks are through), then until the relay has published what they
+ * wrote. */
+static void wait_streams(const char *user, int n)
+{
+	double until = now_seconds() + WAIT_MS / 1000.0;
+	char sql[128];
+	char *out;
+
+	snprintf(sql, sizeof sql, "SELECT count(*) = %d FROM streams WHERE "
+	    "user_id = %s", n, user);
+	for (;;) {
+		out = stack_psql_output(&the_stack, sql);
+		assert_non_null(out);
+		if (out[0] == 't')
+			break;
+		free(out);
+		if (now_seconds() > until)
+			fail_msg_at("user %s never had %d streams", user, n);
+		sleep_ms(20);
+	}
+	free(out);
+	if (!rt_wait_relay_idle(&the_stack, WAIT_MS / 1000.0))
+		fail_msg_at("the relay never caught up");
+}
+
+/* The online values of the presence events of user `of` in the events
+ * (a JSON array), in order: "10" for an online then an offline. */
+static void presence_of(const json_t *events, const char *of, char *out,
+			size_t outsz)
+{
+	const json_t *e;
+	size_t i, n = 0;
+
+	json_array_foreach(events, i, e) {
+		const json_t *d = json_object_get(e, "data");
+
+		if (strcmp(str(e, "type"), "presence") != 0 ||
+		    strcmp(str(d, "user"), of) != 0 || n + 1 >= outsz)
+			continue;
+		out[n++] = json_is_true(json_object_get(d, "online")) ? '1'
+								      : '0';
+	}
+	out[n] = '\0';
+}
+
+/* The presence events of user `of` in the events/get of u, from the
+ * oldest event kept, are want (presence_of()). */
+static void check_read(const struct rt_user *u, const char *of,
+		       const char *want)
+{
+	long status;
+	json_t *all = rt_events_get(u, "0", &status);
+	char got[16];
+
+	if (all == NULL)
+		fail_msg_at("events/get of %s: status %ld", u->name, status);
+	presence_of(all, of, got, sizeof got);
+	json_decref(all);
+	if (strcmp(got, want) != 0)
+		fail_msg_at("%s reads the presence of %s as \"%s\", not "
+		    "\"%s\"", u->name, of, got, want);
+}
+
+/* A new chat of u alone: its chat.created is a sentinel on u's stream.
+ * Its id into id. */
+static void solo_chat(const struct rt_user *u, char *id)
+{
+	char name[64];
+	json_t *j;
+
+	uniq_name(name, sizeof name, "solo");
+	j = rt_mustf(u, 201, "/chats/add", "{\"name\":\"%s\",\"users\":"
+	    "[\"%s\"]}", name, u->id);
+	snprintf(id, ID_LEN, "%s", str(j, "id"));
+	json_decref(j);
+}
+
+/* The presence events of user `of` on u's stream ev, up to the
+ * chat.created of a chat of u's made now, are want (presence_of()): the
+ * relay publishes in id order, so that chat comes after whatever was
+ * published before. */
+static void check_streamed(struct stream *ev, const struct rt_user *u,
+			   const char *of, const char *want)
+{
+	json_t *seen = json_array(), *e;
+	char sentinel[ID_LEN], got[16];
+
+	solo_chat(u, sentinel);
+	for (;;) {
+		e = ws_recv(ev);
+		json_array_append_new(seen, e);
+		if (strcmp(str(e, "type"), "chat.created") == 0 &&
+		    strcmp(str(e, "chat"), sentinel) == 0)
+			break;
+	}
+	presence_of(seen, of, got, sizeof got);
+	json_decref(seen);
+	if (strcmp(got, want) != 0)
+		fail_msg_at("%s's stream had the presence of %s as \"%s\", not "
+		    "\"%s\"", u->name, of, got, want);
+}
+
+/* A long-poll of u's /events, waiting: nchan counts n subscribers of
+ * u's channel with it. */
+static struct stream *poll_open(const struct rt_user *u, int n)
+{
+	struct stream *s = rt_stream_new(&the_stack, u, STREAM_POLL, false,
+	    NULL);
+
+	assert_int_equal(stream_connect(s, "127.0.0.1", the_stack.port), 0);
+	if (!rt_drive_subscribed(&the_stack, u, s, n))
+		fail_msg_at("nchan never counted %s's long-poll (%s)", u->name,
+		    stream_error(s));
+	return s;
+}
+
+/* The long-poll s answers a presence event of user, online as said;
+ * s is freed. */
+static void check_polled(struct stream *s, const char *user, bool online)
+{
+	json_t *e = ws_recv(s);
+	const json_t *d = json_object_get(e, "data");
+
+	assert_string_equal(str(e, "type"), "presence");
+	assert_string_equal(str(d, "user"), user);
+	assert_int_equal(json_is_true(json_object_get(d, "online")), online);
+	json_decref(e);
+	stream_free(s);
+}
+
+/*
+ * Presence reaches the user and their chat partners, no one else.
+ * carol and pal share a private chat; stranger shares none with carol.
+ * online is true while an /events stream of carol's is open, and after
+ * one of two closes; false after the last (the presence window aside:
+ * carol was last seen long ago). The first open and the last close are
+ * one presence event each: on pal's stream, on carol's own long-poll (a
+ * long-poll is no presence: nchan sends no hooks for it), and in the
+ * events/get of carol and pal; stranger gets none, on the stream (up to a
+ * sentinel made after them) or in events/get. Then carol and stranger
+ * open a chat: stranger reads none of carol's earlier presence, but the
+ * next ones.
+ */
 static void test_presence(void **state)
 {
-	char sql[256], body[64];
-	struct http_reply r;
-	json_t *e;
-	size_t i, online = 0, offline = 0;
-	int s1, s2;
+	struct rt_user pal, stranger;
+	struct stream *pal_ev, *stranger_ev, *lp, *s1, *s2;
+	char sql[256];
 
 	(void)state;
+	rt_must_signup("wsp", &pal);
+	rt_must_signup("wss", &stranger);
+	json_decref(rt_mustf(&carol, 201, "/chats/direct", "{\"user\":\"%s\"}",
+	    pal.id));
 	snprintf(sql, sizeof sql, "UPDATE users SET last_seen_at = now() - "
 	    "interval '1 day' WHERE id = %s", carol.id);
 	assert_int_equal(stack_psql(&the_stack, "chatd", sql), 0);
 	assert_false(online_for_alice(carol.id));
-	s1 = ws_open_at("/events", carol.token);
+
+	/* The partner's and the stranger's streams, and their own presence
+	 * published, before carol's first. */
+	pal_ev = events_open(&pal);
+	stranger_ev = events_open(&stranger);
+	wait_streams(pal.id, 1);
+	wait_streams(stranger.id, 1);
+
+	lp = poll_open(&carol, 1);
+	s1 = events_open(&carol);
 	wait_online(carol.id, true);
-	s2 = ws_open_at("/events", carol.token);
-	close(s1);
-	/* The second stream keeps her online; the close of the first and
-	 * the open of the second are in the table once nchan's hooks are
-	 * through: streams counts 1 then. */
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM streams WHERE "
-	    "user_id = %s", carol.id);
-	for (;;) {
-		char *n = stack_psql_output(&the_stack, sql);
-
-		assert_non_null(n);
-		if (strncmp(n, "1", 1) == 0 && (n[1] == '\n' || !n[1])) {
-			free(n);
-			break;
-		}
-		free(n);
-		sleep_ms(20);
-	}
+	check_polled(lp, carol.id, true);
+	s2 = events_open(&carol);
+	/* Both open in the table before one closes: else the close could
+	 * be through first, and be a last close. */
+	wait_streams(carol.id, 2);
+	stream_free(s1);
+	wait_streams(carol.id, 1);
+	/* The second stream keeps her online. */
 	assert_true(online_for_alice(carol.id));
-	close(s2);
+	lp = poll_open(&carol, 2);
+	stream_free(s2);
 	wait_online(carol.id, false);
+	check_polled(lp, carol.id, false);
+	wait_streams(carol.id, 0);
 
-	snprintf(body, sizeof body, "{\"after\":\"0\",\"limit\":1000}");
-	http_post_as(carol.token, "/events/get", body, &r);
-	check_status(&r, 200, "events/get");
-	json_array_foreach(r.json, i, e) {
-		const json_t *d = json_object_get(e, "data");
+	/* pal saw carol come and go, once each (the close of the first of
+	 * the two streams was no event); stranger saw nothing of carol. */
+	check_streamed(pal_ev, &pal, carol.id, "10");
+	check_streamed(stranger_ev, &stranger, carol.id, "");
+	/* events/get agrees. */
+	check_read(&carol, carol.id, "10");
+	check_read(&pal, carol.id, "10");
+	check_read(&stranger, carol.id, "");
+	check_read(&alice, carol.id, "");
 
-		if (strcmp(str(e, "type"), "presence") != 0 ||
-		    strcmp(str(d, "user"), carol.id) != 0)
-			continue;
-		if (json_is_true(json_object_get(d, "online")))
-			online++;
-		else
-			offline++;
-	}
-	http_reply_free(&r);
-	/* One first open, one last close: the second stream was neither. */
-	assert_int_equal(online, 1);
-	assert_int_equal(offline, 1);
+	/* A partner from now on: the earlier presence stays unread, the
+	 * next is stranger's on the stream and in events/get. */
+	json_decref(rt_mustf(&carol, 201, "/chats/direct", "{\"user\":\"%s\"}",
+	    stranger.id));
+	check_read(&stranger, carol.id, "");
+	s1 = events_open(&carol);
+	wait_online(carol.id, true);
+	stream_free(s1);
+	wait_online(carol.id, false);
+	wait_streams(carol.id, 0);
+	check_streamed(stranger_ev, &stranger, carol.id, "10");
+	check_read(&stranger, carol.id, "10");
+	check_read(&carol, carol.id, "1010");
+	stream_free(pal_ev);
+	stream_free(stranger_ev);
 }
 
 /* GET /ws that is not a WebSocket is 400 in the API's JSON; POST /ws/frame
