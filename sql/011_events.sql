@@ -29,7 +29,18 @@
 --     moves forward);
 --   sessions DELETE (logout, logout_all, password)  'session.ended'
 --     (statement trigger): the relay closes that session's streams.
--- 'presence' rows are written by the presence code (user_id, online).
+-- 'presence' rows are written by the presence code (sql/012_presence.sql:
+-- user_id the user who came online or went offline, online).
+--
+-- Who gets a presence event of user U (API.md 2.13): U (their other
+-- devices) and U's chat partners, the distinct members of every chat U is
+-- a member of. On the stream: the partners of the moment the relay takes
+-- the event (chatd_event_channels). In events/get: a caller C who shares
+-- a chat with U at the moment of reading, and had shared it since before
+-- the event was numbered: some chat has both C and U as members now, and
+-- both joined it at or before the event's created_at (the rule of a
+-- chat's events, for the pair). A partner met later does not read U's
+-- earlier comings and goings.
 
 CREATE TABLE event_outbox (
 	seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -46,7 +57,9 @@ CREATE TABLE event_outbox (
 
 -- The log. members: the event goes to the chat's members (those of the
 -- moment it is taken, and, for events/get, those who are members now and
--- joined at or before created_at); user_id: to that user as well. data:
+-- joined at or before created_at); user_id: to that user as well, and for
+-- a presence event (members false) to that user's chat partners (above).
+-- data:
 -- the event's JSON text, {"id","type","chat","data"}, as clients get it;
 -- NULL for a session.ended, which is no client's event (session_id set).
 -- created_at is the time of the take: it grows with id.
@@ -65,6 +78,9 @@ CREATE INDEX events_chat_idx ON events (chat_id, id) INCLUDE (created_at)
 	WHERE members;
 CREATE INDEX events_user_idx ON events (user_id, id)
 	WHERE user_id IS NOT NULL;
+-- events/get: the presence events of each of the caller's partners.
+CREATE INDEX events_presence_idx ON events (user_id, id) INCLUDE (created_at)
+	WHERE type = 'presence';
 
 -- One row. last_id: the largest id given out; published: how far the
 -- relay has published (chatd_relay_published); horizon: the largest id
@@ -194,16 +210,23 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
 -- message deleted since has none (its message.deleted follows; the event
 -- is dropped). Read when the row is taken, so an edit already made shows.
 
--- The nchan channels of an event (REALTIME.md 3): 's<session>' for a
--- session.ended; else 'u<id>' of the chat's members now (when members)
--- and of user_id, comma-separated in id order; '' for nobody.
-CREATE FUNCTION chatd_event_channels(p_members boolean, p_chat bigint,
-	p_user bigint, p_session bigint) RETURNS text
+-- The nchan channels of an event of type p_type (REALTIME.md 3):
+-- 's<session>' for a session.ended; else 'u<id>' of the chat's members now
+-- (when members), of user_id, and for a presence event of every member
+-- now of every chat user_id is a member of, comma-separated in id order,
+-- each once; '' for nobody.
+CREATE FUNCTION chatd_event_channels(p_type text, p_members boolean,
+	p_chat bigint, p_user bigint, p_session bigint) RETURNS text
 LANGUAGE sql STABLE RETURN CASE
 	WHEN p_session IS NOT NULL THEN 's' || p_session::text
 	ELSE coalesce((SELECT string_agg('u' || r.u::text, ',' ORDER BY r.u)
 	       FROM (SELECT cm.user_id AS u FROM chat_members cm
 	              WHERE p_members AND cm.chat_id = p_chat
+	             UNION
+	             SELECT partner.user_id FROM chat_members mine
+	               JOIN chat_members partner
+	                 ON partner.chat_id = mine.chat_id
+	              WHERE p_type = 'presence' AND mine.user_id = p_user
 	             UNION
 	             SELECT p_user WHERE p_user IS NOT NULL) r), '')
 	END;
@@ -295,10 +318,10 @@ BEGIN
 		       '","chat":' || chatd_json_id(k.chat_id) ||
 		       ',"data":' || k.data || '}' END
 		  FROM kept k
-		RETURNING events.id, events.members, events.chat_id,
+		RETURNING events.id, events.type, events.members, events.chat_id,
 		          events.user_id, events.session_id, events.data)
-	SELECT i.id, chatd_event_channels(i.members, i.chat_id, i.user_id,
-	                                  i.session_id), i.data
+	SELECT i.id, chatd_event_channels(i.type, i.members, i.chat_id,
+	                                  i.user_id, i.session_id), i.data
 	  FROM ins i ORDER BY i.id;
 	UPDATE relay_state s
 	   SET last_id = coalesce((SELECT max(e.id) FROM events e
@@ -312,8 +335,8 @@ $$;
 CREATE FUNCTION chatd_events_since(p_after bigint, p_limit int)
 RETURNS TABLE (id bigint, channels text, body text)
 LANGUAGE sql STABLE AS $$
-	SELECT e.id, chatd_event_channels(e.members, e.chat_id, e.user_id,
-	                                  e.session_id), e.data
+	SELECT e.id, chatd_event_channels(e.type, e.members, e.chat_id,
+	                                  e.user_id, e.session_id), e.data
 	  FROM events e WHERE e.id > p_after ORDER BY e.id LIMIT p_limit;
 $$;
 
