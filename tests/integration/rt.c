@@ -273,24 +273,6 @@ bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u)
 	return true;
 }
 
-bool rt_drive_subscribed(const struct stack *st, const struct rt_user *u,
-			 struct stream *s, int n)
-{
-	char ch[ID_LEN + 2];
-	double end = now_seconds() + RT_WAIT_MS / 1000.0;
-
-	snprintf(ch, sizeof ch, "u%s", u->id);
-	while (rt_nchan_subscribers(st, ch) < n) {
-		struct pollfd p = {.fd = stream_fd(s), .events = stream_events(s)};
-
-		if (p.fd < 0 || now_seconds() > end)
-			return false;
-		if (poll(&p, 1, 5) > 0 && stream_io(s) < 0)
-			return false;
-	}
-	return true;
-}
-
 pid_t rt_relay_pid(const struct stack *st)
 {
 	pid_t master = stack_master_pid(st), found = -1;

@@ -88,13 +88,6 @@ const char *rt_stream_ready(const struct stack *st, const struct rt_user *u,
  * the next stream's registration is not a closed one's. */
 bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u);
 
-/* Drive s (a stream of u's, connected) until nchan counts at least n
- * subscribers of u's channel: a long-poll's request is only sent by its
- * stream's I/O, and has no head to wait for. What arrives stays queued
- * for stream_next(). False when RT_WAIT_MS passed or s ended first. */
-bool rt_drive_subscribed(const struct stack *st, const struct rt_user *u,
-			 struct stream *s, int n);
-
 /* The relay's pid (a child of the chatd master), or -1. */
 pid_t rt_relay_pid(const struct stack *st);
 /* Wait up to `seconds` until the relay took every outbox row and
