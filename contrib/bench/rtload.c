@@ -12,9 +12,10 @@
  *       the same streams, then COUNT messages from SOURCE, RATE a second
  *       (0: as fast as the source goes, four posters in parallel);
  *       every stream is to receive every message. SOURCE is
- *         chatd:TOKEN:CHAT   POST /messages/add {"chat","text"} through
+ *         chatd:TOKEN:CHATS  POST /messages/add {"chat","text"} through
  *                            nginx with that bearer token (the relay and
- *                            nchan deliver it)
+ *                            nchan deliver it), CHATS a comma-separated
+ *                            list taken round robin
  *         nchan:SOCKET:CHANNELS  POST /pub/CHANNELS straight to nchan's
  *                            publisher socket with a ready-made event of
  *                            the same size (no chatd, no relay), at most
@@ -370,17 +371,37 @@ struct source {
 	long long started_us, finished_us;
 };
 
+/* The seq-th of the comma-separated chats, round robin. */
+static void nth_chat(const char *list, int seq, char *out, size_t n)
+{
+	int count = 1, k;
+	const char *p;
+
+	for (p = list; *p; p++)
+		count += *p == ',';
+	for (p = list, k = seq % count; k > 0; k--)
+		p = strchr(p, ',') + 1;
+	snprintf(out, n, "%.*s", (int)strcspn(p, ","), p);
+}
+
 static int send_chatd(struct source *S, struct conn *c, int seq)
 {
-	char body[128], req[512];
-	int n = snprintf(body, sizeof body, "{\"chat\":\"%s\",\"text\":\"%s%d\"}",
-	    S->chat, S->L->marker, seq);
-	int m = snprintf(req, sizeof req, "POST /messages/add HTTP/1.1\r\n"
+	char body[128], req[512], chat[24];
+	int n, m, status;
+
+	nth_chat(S->chat, seq, chat, sizeof chat);
+	n = snprintf(body, sizeof body, "{\"chat\":\"%s\",\"text\":\"%s%d\"}",
+	    chat, S->L->marker, seq);
+	m = snprintf(req, sizeof req, "POST /messages/add HTTP/1.1\r\n"
 	    "Host: %s\r\nAuthorization: Bearer %s\r\n"
 	    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 	    S->L->ip, S->token, n, body);
-
-	return conn_send(c, req, (size_t)m) == 201 ? 0 : -1;
+	status = conn_send(c, req, (size_t)m);
+	if (status == 0)
+		return -2;
+	if (status != 201)
+		fprintf(stderr, "rtload: messages/add answered %d\n", status);
+	return status == 201 ? 0 : -1;
 }
 
 /* The event the relay would publish for such a message, ready-made. */
@@ -422,7 +443,7 @@ static int send_nchan(struct source *S, struct conn *c, int seq)
 		    "Content-Type: application/json\r\nContent-Length: %d\r\n"
 		    "\r\n%s", (int)(q - p), p, n, body);
 		status = conn_send(c, req, (size_t)m);
-		rc = status >= 200 && status < 300 ? 0 : -1;
+		rc = status == 0 ? -2 : status >= 200 && status < 300 ? 0 : -1;
 		p = *q ? q + 1 : q;
 	}
 	free(req);
@@ -448,6 +469,15 @@ static void *poster(void *arg)
 				usleep((useconds_t)(due - t));
 		}
 		rc = S->nchan ? send_nchan(S, &c, seq) : send_chatd(S, &c, seq);
+		if (rc == -2) {	/* closed before answering: nginx's
+				 * keepalive_requests; send it again */
+			close(c.fd);
+			if (conn_open(&c, S->L->ip, S->L->port,
+			    S->nchan ? S->socket : NULL))
+				die("the source cannot reconnect");
+			rc = S->nchan ? send_nchan(S, &c, seq) :
+			    send_chatd(S, &c, seq);
+		}
 		if (rc < 0) {
 			atomic_fetch_add(&S->failures, 1);
 			close(c.fd);
