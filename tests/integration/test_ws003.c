@@ -7,7 +7,7 @@
  * caller is not in, malformed frames, a frame over the 64 KiB limit; a
  * message sent over /ws is in messages/get and on the other member's
  * /events stream; a reply reaches the sending connection alone; presence
- * reaches the user's chat partners and no one else (API.md 2.13). The
+ * reaches the user's private-chat partners and no one else (API.md 2.13). The
  * WebSocket client is the tests' shared one (stream.h).
  */
 #include "rt.h"
@@ -736,7 +736,8 @@ static void check_polled(struct stream *s, const char *user, bool online)
 }
 
 /*
- * Presence reaches the user and their chat partners, no one else.
+ * Presence reaches the user and their private-chat partners, no one else
+ * (not the members of their group chats).
  * carol and pal share a private chat; stranger shares none with carol.
  * online is true while an /events stream of carol's is open, and after
  * one of two closes; false after the last (the presence window aside:
