@@ -236,6 +236,14 @@ const char *rt_stream_ready(const struct stack *st, const struct rt_user *u,
 	return NULL;
 }
 
+void rt_stream_close(struct stream *s)
+{
+	if (s && stream_kind(s) == STREAM_WS && stream_is_open(s) &&
+	    stream_ws_close(s, 1000) == 0)
+		stream_wait_end(s, RT_WAIT_MS);
+	stream_free(s);
+}
+
 bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u)
 {
 	char ch[ID_LEN + 2];

@@ -77,6 +77,9 @@ bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
  * it does, else what went wrong (a static string). */
 const char *rt_stream_ready(const struct stack *st, const struct rt_user *u,
 			    struct stream *s);
+/* Close a stream as a polite client does (a WebSocket with the close
+ * handshake: nchan may not see a bare FIN for a long while) and free it. */
+void rt_stream_close(struct stream *s);
 /* Wait (up to RT_WAIT_MS) until nchan counts no subscriber of u, so that
  * the next stream's registration is not a closed one's. */
 bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u);

@@ -100,9 +100,17 @@ static void must_deliver(const struct rt_user *u, enum stream_kind k,
 			 const char *path, const char *const *extra,
 			 const char *what)
 {
-	struct stream *s = rt_stream_at(&the_stack, u, k, false, path, extra);
+	struct stream *s;
 	struct stream_event ev;
-	const char *why = rt_stream_ready(&the_stack, u, s);
+	const char *why;
+
+	/* Whatever happened before is published: the stream must start
+	 * after it (the relay's late publish of an older event is not a
+	 * message id that reached nchan). */
+	if (!rt_wait_relay_idle(&the_stack, RT_WAIT_MS / 1000.0))
+		fail_msg_at("%s: the relay has not published everything", what);
+	s = rt_stream_at(&the_stack, u, k, false, path, extra);
+	why = rt_stream_ready(&the_stack, u, s);
 	json_t *j;
 	int rc;
 
@@ -126,7 +134,7 @@ static void must_deliver(const struct rt_user *u, enum stream_kind k,
 		fail_msg_at("%s, %s: event %.200s", what, stream_kind_name[k], ev.data);
 	json_decref(j);
 	stream_event_free(&ev);
-	stream_free(s);
+	rt_stream_close(s);
 	/* gone from nchan before the next one counts */
 	if (!rt_wait_unsubscribed(&the_stack, u))
 		fail_msg_at("%s, %s: nchan still counts a closed stream", what,
