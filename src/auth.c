@@ -166,16 +166,25 @@ enum api_error auth_parse(char *const *envp, const char *method,
 	} else {
 		return API_OK;
 	}
-	if (!token_parse(tok, len, &c->hash))
+	if (!auth_token(tok, len, c))
 		return auth_refuse(r, "the session token is malformed");
 	if (c->cookie && method && strcmp(method, "POST") == 0 &&
-	    !is_json_type(param(envp, "CONTENT_TYPE")))
+	    !is_json_type(param(envp, "CONTENT_TYPE"))) {
+		c->pending = false;
 		return reply_fail(r, API_FORBIDDEN, "a request authenticated "
 		    "by cookie must have Content-Type: application/json");
+	}
+	return API_OK;
+}
+
+bool auth_token(const char *tok, size_t len, struct caller *c)
+{
+	if (!token_parse(tok, len, &c->hash))
+		return false;
 	token_hex(c->hash.id, c->token_id);
 	token_hex(c->hash.check, c->token_check);
 	c->pending = true;
-	return API_OK;
+	return true;
 }
 
 enum api_error auth_refuse_ended(struct reply *r)

@@ -72,6 +72,12 @@ struct caller {
 enum api_error auth_parse(char *const *envp, const char *method,
     struct caller *c, struct reply *r);
 
+/* Makes c pending with the hash of the token written as tok[0..len)
+ * (another place than a header: a frame of seed 003's WebSocket, which
+ * carries its token in every frame); false, c unchanged but for its
+ * hash, when it is not a well-formed token. */
+bool auth_token(const char *tok, size_t len, struct caller *c);
+
 /* Looks a pending caller's session up (nothing to do for one that is not
  * pending): API_OK with c->user and c->session set, 401 when the session
  * is unknown, expired or ended, 503/500 when the database fails. The

@@ -35,6 +35,9 @@ struct decode_ctx {
 	size_t msgsz;
 	struct caller *caller;	/* who asks (auth.h); never NULL; a handler
 				   may look a pending one up */
+	const char *body;	/* BODY_RAW's bytes (route.h), borrowed
+				   until the request ends; else NULL */
+	size_t body_len;
 };
 
 /* Parses a request body. Returns a new reference to a JSON object, or NULL

@@ -30,6 +30,7 @@
 #define IDLE_MS 1000		/* re-check with no notification */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define DRAIN_MS 1000		/* publishing the outbox on a stop */
 #define EXPIRE_EVERY_MS 60000
 #define EXPIRE_BATCH "1000"	/* events deleted per statement */
 #define EXPIRE_BATCH_N 1000
@@ -63,6 +64,23 @@ static void install_signals(struct relay *rl)
 	/* Forked by the master, every signal it handles arrives blocked. */
 	sigprocmask(SIG_SETMASK, &stops, NULL);
 	sigemptyset(&rl->waitmask);
+}
+
+/* Whether a stop came. A stop signal that is pending is let in first:
+ * they are blocked but inside ppoll(), and a relay with a backlog does not
+ * wait. */
+static bool stopping(const struct relay *rl)
+{
+	sigset_t pending, old;
+
+	if (!stop_requested && sigpending(&pending) == 0 &&
+	    (sigismember(&pending, SIGTERM) == 1 ||
+	    sigismember(&pending, SIGINT) == 1 ||
+	    sigismember(&pending, SIGQUIT) == 1)) {
+		sigprocmask(SIG_SETMASK, &rl->waitmask, &old);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	return stop_requested;
 }
 
 /* Waits up to ms for fd to be readable (fd < 0: only the time), or for a
@@ -342,6 +360,7 @@ static void serve(struct relay *rl)
 {
 	char after[21];
 	const char *params[2] = {after, TAKE_BATCH};
+	long long drain_until;
 	int n;
 
 	if (!prepare(rl))
@@ -354,8 +373,8 @@ static void serve(struct relay *rl)
 		    "chatd_events_since($1::bigint, $2::int)", 2, params);
 		if (n < 0)
 			return;
-	} while (n == TAKE_BATCH_N);
-	while (!stop_requested) {
+	} while (n == TAKE_BATCH_N && !stopping(rl));
+	while (!stopping(rl)) {
 		if (!notifications(rl))
 			return;
 		n = publish_query(rl, TAKE_SQL, 1, params + 1);
@@ -369,9 +388,12 @@ static void serve(struct relay *rl)
 	}
 	/* Stopped: the master stops the relay after the workers, so what
 	 * they committed last is in the outbox now; it goes out before the
-	 * relay does (a publish that fails now is not retried: the next
-	 * relay publishes it). */
-	while (publish_query(rl, TAKE_SQL, 1, params + 1) == TAKE_BATCH_N)
+	 * relay does, for DRAIN_MS at most (a backlog is the next relay's,
+	 * and the master's grace period must not end first; a publish that
+	 * fails now is not retried either). */
+	drain_until = clock_ms() + DRAIN_MS;
+	while (publish_query(rl, TAKE_SQL, 1, params + 1) == TAKE_BATCH_N &&
+	    clock_ms() < drain_until)
 		;
 }
 

@@ -112,7 +112,7 @@ bool route_table_check(char *why, size_t whysz)
 			return problem(why, whysz, "request struct larger than "
 			    "ROUTE_REQ_MAX", rt->path);
 		if ((unsigned)rt->body >= BODY__MAX ||
-		    (rt->body == BODY_JSON && rt->decode == NULL) ||
+		    (rt->body != BODY_NONE && rt->decode == NULL) ||
 		    rt->handle == NULL)
 			return problem(why, whysz, "body kind, decoder or "
 			    "handler missing", rt->path);

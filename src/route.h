@@ -22,6 +22,10 @@ struct reply;
 enum route_body {
 	BODY_NONE,	/* nothing is read; the decoder gets root NULL */
 	BODY_JSON,	/* a JSON object, at most --max-body bytes */
+	/* the bytes as they came, at most --max-body, whatever they hold:
+	 * the decoder finds them in d->body (POST /ws/frame judges a frame
+	 * itself and answers every frame with a frame) */
+	BODY_RAW,
 	BODY__MAX
 };
 
@@ -64,6 +68,11 @@ struct route {
 	 * worker wakes the relay (events_notify.h). */
 	bool events;
 	enum route_body body;
+	/* Reachable only from nginx's loopback server, which sets the
+	 * FastCGI parameter CHATD_INTERNAL (a client's headers arrive as
+	 * HTTP_* and cannot): elsewhere the worker answers 404, as for a
+	 * path that is no route's. */
+	bool internal;
 	size_t req_size;	/* sizeof its request struct */
 	decode_fn *decode;
 	handler_fn *handle;

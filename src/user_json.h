@@ -27,12 +27,17 @@
 #define USER_HAS_SESSION \
     "(SELECT true FROM sessions s WHERE s.user_id = u.id" \
     " AND s.expires_at > now() LIMIT 1)"
-/* Whether user u is online: seen (an authenticated request, a signup or
- * a login) within the presence window, and holding a session that has not
- * expired (who logged out everywhere is offline at once). */
+/* Whether user u is online (API.md 2.2): with an open event stream, or
+ * seen (an authenticated request, a signup or a login) within the
+ * presence window and holding a session that has not expired (who logged
+ * out everywhere is offline at once). */
+/* Whether user u has an open event stream (sql/012_presence.sql): true,
+ * or NULL. */
+#define USER_STREAMING \
+    "(SELECT true FROM streams st WHERE st.user_id = u.id LIMIT 1)"
 #define USER_ONLINE \
-    "coalesce(" USER_SEEN_LATELY("u.last_seen_at") " AND " \
-    USER_HAS_SESSION ", false)"
+    "coalesce((" USER_SEEN_LATELY("u.last_seen_at") " AND " \
+    USER_HAS_SESSION ") OR " USER_STREAMING ", false)"
 /* The avatar's id and name, as file_json_url() reads them: the name is
  * looked up only for a user who has one. */
 #define USER_AVATAR \

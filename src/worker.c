@@ -85,6 +85,9 @@ static enum api_error serve(struct worker *w, FCGX_Request *fr,
 	path = route_path(FCGX_GetParam("DOCUMENT_URI", fr->envp),
 	    FCGX_GetParam("REQUEST_URI", fr->envp), &len);
 	*route = rt = route_find(path, len);
+	if (rt != NULL && rt->internal &&
+	    FCGX_GetParam("CHATD_INTERNAL", fr->envp) == NULL)
+		*route = rt = NULL;
 	if (rt == NULL)
 		return reply_fail(r, API_NOT_FOUND, "unknown path");
 	e = route_admit_method(rt, method, r);
@@ -101,7 +104,13 @@ static enum api_error serve(struct worker *w, FCGX_Request *fr,
 		    r);
 	if (e != API_OK)
 		return e;
-	if (rt->body == BODY_JSON) {
+	if (rt->body == BODY_RAW) {
+		e = read_body(w, fr);
+		if (e != API_OK)
+			return e;
+		d.body = w->body.data ? w->body.data : "";
+		d.body_len = w->body.len;
+	} else if (rt->body == BODY_JSON) {
 		e = read_body(w, fr);
 		if (e != API_OK)
 			return e;

@@ -4,9 +4,11 @@
  * 410; without after, the newest limit events (still oldest first); an
  * after > 0 below the horizon of expired events is 410 gone (API.md 2.6).
  * The caller's events: those of the chats the caller is a member of now
- * and joined at or before the event was numbered, and those naming the
- * caller (sql/011_events.sql). Each is the JSON text stored with it, sent
- * as it is, row by row. */
+ * and joined at or before the event was numbered, those naming the
+ * caller, and the presence events of the caller's partners: of a user who
+ * shares a chat with the caller now, both members of it since at or
+ * before the event was numbered (sql/011_events.sql). Each is the JSON
+ * text stored with it, sent as it is, row by row. */
 #include "config.h"
 
 #include <stdio.h>
@@ -30,8 +32,11 @@ struct events_get_req {
 /* The ids of the caller $1's events in the range cond, the first (dir
  * ASC) or last (DESC) $3 of them: per chat of the caller, its first $3 by
  * the index events_chat_idx (a probe of each membership, so a user in
- * 5,000 chats costs 5,000 short index scans, not a scan of every event),
- * and the caller's own by events_user_idx. */
+ * 5,000 chats costs 5,000 short index scans, not a scan of every event);
+ * the caller's own by events_user_idx; per partner (a user in one of the
+ * caller's chats, since the later of the two joins, the earliest over the
+ * chats they share), the first $3 of the partner's presence events by
+ * events_presence_idx: one short index scan per partner. */
 #define EVENT_IDS(cond, dir) \
     "SELECT x.id FROM (" \
     " SELECT l.id FROM chat_members cm CROSS JOIN LATERAL (SELECT ev.id" \
@@ -40,7 +45,17 @@ struct events_get_req {
     "   ORDER BY ev.id " dir " LIMIT $3) l WHERE cm.user_id = $1" \
     " UNION (SELECT u.id FROM events u WHERE u.user_id = $1" \
     "   AND u.data IS NOT NULL AND " cond("u") \
-    "   ORDER BY u.id " dir " LIMIT $3)) x ORDER BY x.id " dir " LIMIT $3"
+    "   ORDER BY u.id " dir " LIMIT $3)" \
+    " UNION SELECT p.id FROM (SELECT pm.user_id," \
+    "   min(greatest(mine.joined_at, pm.joined_at)) AS since" \
+    "   FROM chat_members mine JOIN chat_members pm" \
+    "    ON pm.chat_id = mine.chat_id AND pm.user_id <> mine.user_id" \
+    "   WHERE mine.user_id = $1 GROUP BY pm.user_id) pt" \
+    "  CROSS JOIN LATERAL (SELECT ev.id FROM events ev" \
+    "   WHERE ev.type = 'presence' AND ev.user_id = pt.user_id" \
+    "    AND ev.created_at >= pt.since AND " cond("ev") \
+    "   ORDER BY ev.id " dir " LIMIT $3) p" \
+    ") x ORDER BY x.id " dir " LIMIT $3"
 #define AFTER(e) e ".id > $2"
 #define ANY(e) "true"
 

@@ -153,13 +153,24 @@ static void check_chats_add(const json_t *root, bool ok,
 static void check_messages_add(const json_t *root, bool ok,
     const struct messages_add_req *req)
 {
+	const json_t *f = json_object_get(root, "file"),
+	    *t = json_object_get(root, "text");
 	const char *text = NULL;
-	int64_t chat = -1, author = -1;
+	int64_t chat = -1, author = -1, file = 0;
 	bool want;
 
 	want = ref_id(json_object_get(root, "chat"), &chat) &&
-	    ref_id(json_object_get(root, "author"), &author) &&
-	    ref_text(root, "text", decode_limits.text_max, &text);
+	    ref_id(json_object_get(root, "author"), &author);
+	/* "file": absent or null for none, else an id other than 0; with
+	 * one, the text may be left out or "". */
+	if (f != NULL && !json_is_null(f))
+		want = want && ref_id(f, &file) && file != 0;
+	if (file != 0 && (t == NULL || (json_is_string(t) &&
+	    json_string_length(t) == 0)))
+		text = "";
+	else
+		want = want && ref_text(root, "text", decode_limits.text_max,
+		    &text);
 	FUZZ_CHECK(ok == want, "decoded %d, reference %d", ok, want);
 	if (!ok)
 		return;
@@ -167,7 +178,12 @@ static void check_messages_add(const json_t *root, bool ok,
 	    (long long)req->chat);
 	FUZZ_CHECK(req->author >= 0 && req->author == author, "author %lld",
 	    (long long)req->author);
-	check_text(req->text, text, decode_limits.text_max);
+	FUZZ_CHECK(req->file == file, "file %lld, reference %lld",
+	    (long long)req->file, (long long)file);
+	if (file != 0 && *text == '\0')
+		FUZZ_CHECK(*req->text == '\0', "text of a file message");
+	else
+		check_text(req->text, text, decode_limits.text_max);
 	FUZZ_CHECK(req->idempotency_key == NULL, "a key from nowhere");
 }
 

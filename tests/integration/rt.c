@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <dirent.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,28 @@ const char *rt_jstr(const json_t *o, const char *k)
 	return v ? v : "";
 }
 
+bool rt_is_presence(const json_t *e)
+{
+	const char *t = json_string_value(json_object_get(e, "type"));
+
+	return t != NULL && strcmp(t, "presence") == 0;
+}
+
+json_t *rt_without_presence(json_t *all)
+{
+	json_t *kept, *e;
+	size_t i;
+
+	if (all == NULL)
+		return NULL;
+	kept = json_array();
+	json_array_foreach(all, i, e)
+		if (!rt_is_presence(e))
+			json_array_append(kept, e);
+	json_decref(all);
+	return kept;
+}
+
 static size_t keep_body(char *p, size_t sz, size_t n, void *u)
 {
 	size_t have = strlen(u), take = sz * n;
@@ -254,6 +277,24 @@ bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u)
 		if (now_seconds() > end)
 			return false;
 		sleep_ms(5);
+	}
+	return true;
+}
+
+bool rt_drive_subscribed(const struct stack *st, const struct rt_user *u,
+			 struct stream *s, int n)
+{
+	char ch[ID_LEN + 2];
+	double end = now_seconds() + RT_WAIT_MS / 1000.0;
+
+	snprintf(ch, sizeof ch, "u%s", u->id);
+	while (rt_nchan_subscribers(st, ch) < n) {
+		struct pollfd p = {.fd = stream_fd(s), .events = stream_events(s)};
+
+		if (p.fd < 0 || now_seconds() > end)
+			return false;
+		if (poll(&p, 1, 5) > 0 && stream_io(s) < 0)
+			return false;
 	}
 	return true;
 }

@@ -57,6 +57,13 @@ struct stream *rt_stream_open(const struct stack *st, const struct rt_user *u,
 			      enum stream_kind kind, bool cookie);
 /* The event JSON of a stream event: a new reference, NULL if not JSON. */
 json_t *rt_event_json(const struct stream_event *ev);
+/* Whether e is a presence event. Its moment is nchan's (the hooks of a
+ * stream's open and close come when they come), so tests that follow
+ * other events one by one leave presence aside; test_ws003 checks it. */
+bool rt_is_presence(const json_t *e);
+/* The events of the array all but the presence events: a new array;
+ * steals all (NULL stays NULL). */
+json_t *rt_without_presence(json_t *all);
 
 /* A string member of a JSON object, "" when it is not one (borrowed). */
 const char *rt_jstr(const json_t *o, const char *k);
@@ -83,6 +90,13 @@ void rt_stream_close(struct stream *s);
 /* Wait (up to RT_WAIT_MS) until nchan counts no subscriber of u, so that
  * the next stream's registration is not a closed one's. */
 bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u);
+
+/* Drive s (a stream of u's, connected) until nchan counts at least n
+ * subscribers of u's channel: a long-poll's request is only sent by its
+ * stream's I/O, and has no head to wait for. What arrives stays queued
+ * for stream_next(). False when RT_WAIT_MS passed or s ended first. */
+bool rt_drive_subscribed(const struct stack *st, const struct rt_user *u,
+			 struct stream *s, int n);
 
 /* The relay's pid (a child of the chatd master), or -1. */
 pid_t rt_relay_pid(const struct stack *st);

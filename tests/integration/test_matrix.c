@@ -18,6 +18,7 @@
  *   CHATD_MATRIX_ONLY  a shell pattern: check only the endpoints it matches
  */
 #include "harness.h"
+#include "stream.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -44,6 +45,8 @@
 #define MAX_REQUESTS 64
 #define MAX_WORDS 32
 #define EXCERPT 300
+/* Only against a hang: how long a stream's answer may take to come. */
+#define STREAM_WAIT_MS 15000
 
 /* ---- the callers: the table's columns ---------------------------------- */
 
@@ -119,6 +122,8 @@ struct request {
 	char *body;		/* the template (owned); NULL: no body */
 	bool raw;		/* the body is bytes, not JSON */
 	bool bytes;		/* a success answers @FILE@'s bytes */
+	int stream;		/* a success opens a stream of this kind
+				   (enum stream_kind); -1: no stream */
 	int line;
 };
 
@@ -250,6 +255,8 @@ static const char *placeholder(const char *name, size_t n,
 		return fx.u[col->self].name;
 	if (IS("TARGET"))
 		return fx.u[col->target].id;
+	if (IS("SESSION"))
+		return fx.u[col->caller].session;
 	if (IS("PASSWORD"))
 		return PASSWORD;
 	if (IS("UNIQ"))
@@ -345,17 +352,30 @@ static bool template_copy(const char *s, char **out, char *err, size_t errsz)
 	return ok;
 }
 
-/* "request ENDPOINT METHOD [/TARGET] [raw] [bytes] [BODY]"; rest is the
- * line after "request". */
+/* The stream kind named by the word at s ("websocket", "eventsource"),
+ * or -1. */
+static int stream_word(const char *s)
+{
+	int k;
+
+	for (k = 0; k < STREAM__MAX; k++)
+		if (k != STREAM_POLL && is_word(s, stream_kind_name[k]))
+			return k;
+	return -1;
+}
+
+/* "request ENDPOINT METHOD [/TARGET] [raw] [bytes] [websocket|eventsource]
+ * [BODY]"; rest is the line after "request". */
 static bool parse_request(char *rest, int line, char *err, size_t errsz)
 {
 	struct request *rq;
 	char *endpoint, *method, *body, *target = NULL;
 	bool ok = true, raw = false, bytes = false;
+	int stream = -1;
 
 	endpoint = next_word(&rest);
 	method = next_word(&rest);
-	/* The options, each a word: a target, raw, bytes. */
+	/* The options, each a word: a target, raw, bytes, a stream. */
 	for (;;) {
 		body = rest + strspn(rest, " \t");
 		if (*body == '/' && target == NULL)
@@ -364,6 +384,8 @@ static bool parse_request(char *rest, int line, char *err, size_t errsz)
 			raw = *next_word(&rest) != '\0';
 		else if (!bytes && is_word(body, "bytes"))
 			bytes = *next_word(&rest) != '\0';
+		else if (stream < 0 && (stream = stream_word(body)) >= 0)
+			next_word(&rest);
 		else
 			break;
 	}
@@ -387,6 +409,7 @@ static bool parse_request(char *rest, int line, char *err, size_t errsz)
 	rq->target = NULL;
 	rq->raw = raw;
 	rq->bytes = bytes;
+	rq->stream = stream;
 	if (target != NULL)
 		ok = template_copy(target, &rq->target, err, errsz);
 	if (ok && *body != '\0')
@@ -394,6 +417,12 @@ static bool parse_request(char *rest, int line, char *err, size_t errsz)
 	if (ok && raw && rq->body == NULL) {
 		snprintf(err, errsz, "request %s: 'raw' needs a body",
 			 endpoint);
+		ok = false;
+	}
+	if (ok && stream >= 0 && (rq->body != NULL || bytes ||
+				  strcmp(method, "GET") != 0)) {
+		snprintf(err, errsz, "request %s: a stream is a GET without a "
+			 "body", endpoint);
 		ok = false;
 	}
 	return ok;
@@ -601,6 +630,63 @@ static long send_request(const char *method, const char *endpoint,
 			 struct http_reply *out, char **hdrs)
 {
 	return send_raw(method, endpoint, token, body, false, out, hdrs);
+}
+
+/* Opens a stream of kind (enum stream_kind) on target as send_raw()
+ * sends a request, with the token unless it is NULL, and closes it again
+ * once it is open or refused. Fills out (freed by the caller) with the
+ * answer of a refusal (status, Content-Type, body), *opened with whether
+ * it became a stream, and *hdrs with the header lines the judge looks at
+ * (a new string). Returns the status, 0 when there was no answer. */
+static long send_stream(int kind, const char *target, const char *token,
+			struct http_reply *out, char **hdrs, bool *opened)
+{
+	struct text path = { NULL, 0, 0 }, auth = { NULL, 0, 0 };
+	struct text block = { NULL, 0, 0 };
+	const char *headers[2] = { NULL, NULL };
+	const char *body;
+	char value[sizeof(out->content_type)];
+	struct stream *s;
+	size_t len = 0;
+
+	memset(out, 0, sizeof(*out));
+	*opened = false;
+	text_printf(&path, "/%s", target);
+	if (token != NULL) {
+		text_printf(&auth, "Authorization: Bearer %s", token);
+		headers[0] = auth.p;
+	}
+	s = stream_open((enum stream_kind)kind, "127.0.0.1", the_stack.port,
+			path.p, headers, STREAM_WAIT_MS);
+	free(path.p);
+	free(auth.p);
+	text_add(&block, "", 0);
+	if (s == NULL) {
+		snprintf(out->error, sizeof(out->error), "no connection");
+		*hdrs = block.p;
+		return 0;
+	}
+	out->status = stream_status(s);
+	*opened = stream_is_open(s);
+	if (!*opened && out->status != 0)
+		stream_wait_end(s, STREAM_WAIT_MS);
+	body = stream_body(s, &len);
+	out->body = strndup(body != NULL ? body : "", len);
+	if (out->body == NULL)
+		abort();
+	out->body_len = strlen(out->body);
+	out->json = json_loads(out->body, 0, NULL);
+	if (stream_header(s, "Content-Type", value, sizeof(value)))
+		snprintf(out->content_type, sizeof(out->content_type), "%s",
+			 value);
+	if (stream_header(s, "WWW-Authenticate", value, sizeof(value)))
+		text_printf(&block, "WWW-Authenticate: %s\r\n", value);
+	if (out->status == 0)
+		snprintf(out->error, sizeof(out->error), "%s",
+			 stream_error(s));
+	stream_free(s);
+	*hdrs = block.p;
+	return out->status;
 }
 
 /* A string field of a JSON object answer, or NULL. Borrowed from r. */
@@ -1000,10 +1086,11 @@ static void excerpt(struct text *t, const char *s, size_t len)
 }
 
 /* What is wrong with answer r (header block hdrs) to a cell that expects
- * want, appended to p. changed: the fingerprint moved. */
+ * want, appended to p. changed: the fingerprint moved; opened: the
+ * request of a stream became one. */
 static void judge(const struct request *rq, const struct cell *want,
 		  const struct http_reply *r, const char *hdrs, bool changed,
-		  struct text *p)
+		  bool opened, struct text *p)
 {
 	bool refused = want->status >= 400 || (r->status >= 400 &&
 					       r->status < 500);
@@ -1033,6 +1120,10 @@ static void judge(const struct request *rq, const struct cell *want,
 	} else if (want->status == 204) {
 		if (r->body_len != 0)
 			text_printf(p, "; a 204 with a body");
+	} else if (rq->stream >= 0) {
+		if (!opened)
+			text_printf(p, "; the %s did not open",
+				    stream_kind_name[rq->stream]);
 	} else if (rq->bytes) {
 		if (r->body_len != strlen(FILE_BYTES) ||
 		    memcmp(r->body, FILE_BYTES, r->body_len) != 0)
@@ -1063,7 +1154,7 @@ static bool check_cell(const struct row *rw, int c, struct text *problems)
 	struct text target = { NULL, 0, 0 };
 	struct http_reply r;
 	char uniq[48], err[128], before[600], after[600], *hdrs = NULL;
-	bool ok, changed = false;
+	bool ok, changed = false, opened = false;
 
 	memset(&r, 0, sizeof(r));
 	uniq_name(uniq, sizeof(uniq), "mx");
@@ -1074,13 +1165,17 @@ static bool check_cell(const struct row *rw, int c, struct text *problems)
 	if (!fixture_reset() || !fingerprint(before, sizeof(before))) {
 		text_printf(&p, "; the fixture could not be put back");
 	} else {
-		send_raw(rw->req->method, target.p, column_token(col), body.p,
-			 rw->req->raw, &r, &hdrs);
+		if (rw->req->stream >= 0)
+			send_stream(rw->req->stream, target.p,
+				    column_token(col), &r, &hdrs, &opened);
+		else
+			send_raw(rw->req->method, target.p, column_token(col),
+				 body.p, rw->req->raw, &r, &hdrs);
 		if (!fingerprint(after, sizeof(after)))
 			text_printf(&p, "; the database fingerprint failed");
 		else
 			changed = strcmp(before, after) != 0;
-		judge(rw->req, want, &r, hdrs, changed, &p);
+		judge(rw->req, want, &r, hdrs, changed, opened, &p);
 	}
 	ok = p.len == 0;
 	if (!ok) {
