@@ -548,7 +548,7 @@ static void test_message_reaches_events(void **state)
 	json_t *r, *e;
 
 	(void)state;
-	if (!rt_wait_subscribed(&the_stack, bob.id, 1))
+	if (!rt_wait_subscribed(&the_stack, bob.id, 1, NULL))
 		fail_msg_at("nchan never counted bob's stream");
 	r = ask(a, frame_of(chat, alice.token, "send_message",
 	    json_string("over the socket")));
