@@ -226,12 +226,18 @@ bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
 
 	snprintf(ch, sizeof ch, "u%s", user);
 	while (rt_nchan_subscribers(st, ch) < n) {
-		if (now_seconds() > end || (pump && stream_is_done(pump)))
+		if (now_seconds() > end || (pump && stream_fd(pump) < 0))
 			return false;
-		if (pump && !stream_is_done(pump))
-			stream_wait_head(pump, 5);
-		else
+		if (pump) {
+			/* its I/O sends the request; what arrives stays queued */
+			struct pollfd p = {.fd = stream_fd(pump),
+			    .events = stream_events(pump)};
+
+			if (poll(&p, 1, 5) > 0 && stream_io(pump) < 0)
+				return false;
+		} else {
 			sleep_ms(5);
+		}
 	}
 	return true;
 }
@@ -257,6 +263,14 @@ const char *rt_stream_ready(const struct stack *st, const struct rt_user *u,
 		return why;
 	}
 	return NULL;
+}
+
+void rt_stream_close(struct stream *s)
+{
+	if (s && stream_kind(s) == STREAM_WS && stream_is_open(s) &&
+	    stream_ws_close(s, 1000) == 0)
+		stream_wait_end(s, RT_WAIT_MS);
+	stream_free(s);
 }
 
 bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u)
@@ -324,6 +338,41 @@ bool rt_wait_relay_idle(const struct stack *st, double seconds)
 		if (now_seconds() > end)
 			return false;
 		sleep_ms(50);
+	}
+}
+
+bool rt_wait_relay_caught_up(const struct stack *st, double seconds)
+{
+	double end = now_seconds() + seconds;
+	char *out = stack_psql_output(st,
+	    "SELECT coalesce(max(seq), 0) FROM event_outbox");
+	long long top = out ? atoll(out) : -1, target = -1;
+	char sql[256];
+
+	free(out);
+	if (top < 0)
+		return false;
+	/* First every outbox row up to top is taken (their ids are at most
+	 * last_id then), then published reaches that last_id. */
+	snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM event_outbox "
+	    "WHERE seq <= %lld), last_id, published FROM relay_state", top);
+	for (;;) {
+		long long left = -1, last = 0, published = 0;
+
+		out = stack_psql_output(st, sql);
+		if (out && sscanf(out, "%lld|%lld|%lld", &left, &last,
+		    &published) == 3) {
+			if (target < 0 && left == 0)
+				target = last;
+			if (target >= 0 && published >= target) {
+				free(out);
+				return true;
+			}
+		}
+		free(out);
+		if (now_seconds() > end)
+			return false;
+		sleep_ms(20);
 	}
 }
 

@@ -72,9 +72,11 @@ const char *rt_jstr(const json_t *o, const char *k);
  * publisher's unix socket; -1 when it does not answer. */
 int rt_nchan_subscribers(const struct stack *st, const char *channel);
 /* Wait (up to RT_WAIT_MS) until channel u<user> has at least n
- * subscribers; false on timeout. `pump` (may be NULL): a stream whose
- * request is still to be sent (a long-poll's), kept moving meanwhile;
- * false as soon as it is done (a long-poll answered). */
+ * subscribers; false on timeout. `pump` (may be NULL): a stream of the
+ * user's, connected, whose I/O goes on meanwhile (a long-poll's request
+ * is only sent by it, and has no head to wait for); what arrives stays
+ * queued for stream_next(); false as soon as it is done (a long-poll
+ * answered). */
 bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
 			struct stream *pump);
 
@@ -84,6 +86,9 @@ bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
  * it does, else what went wrong (a static string). */
 const char *rt_stream_ready(const struct stack *st, const struct rt_user *u,
 			    struct stream *s);
+/* Close a stream as a polite client does (a WebSocket with the close
+ * handshake: nchan may not see a bare FIN for a long while) and free it. */
+void rt_stream_close(struct stream *s);
 /* Wait (up to RT_WAIT_MS) until nchan counts no subscriber of u, so that
  * the next stream's registration is not a closed one's. */
 bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u);
@@ -93,6 +98,10 @@ pid_t rt_relay_pid(const struct stack *st);
 /* Wait up to `seconds` until the relay took every outbox row and
  * published every event it took. */
 bool rt_wait_relay_idle(const struct stack *st, double seconds);
+/* Wait up to `seconds` until the relay published every change committed
+ * before the call (later ones may still be under way: a busy writer
+ * never lets it be idle). */
+bool rt_wait_relay_caught_up(const struct stack *st, double seconds);
 /* nginx's master pid (DIR/nginx.pid), or -1. */
 pid_t rt_nginx_pid(const struct stack *st);
 /* Lines of nginx's error log that say a worker died on a signal. */
