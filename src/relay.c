@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <libpq-fe.h>
 
@@ -27,10 +30,12 @@
 #define IDLE_MS 1000		/* re-check with no notification */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define DRAIN_MS 1000		/* publishing the outbox on a stop */
 #define EXPIRE_EVERY_MS 60000
 #define EXPIRE_BATCH "1000"	/* events deleted per statement */
 #define EXPIRE_BATCH_N 1000
 #define EXPIRE_ROUNDS 20	/* statements per minute at most */
+#define TAKE_SQL "SELECT id, channels, body FROM chatd_events_take($1::int)"
 /* The session-level lock that makes one relay per database. */
 #define LOCK_SQL "SELECT pg_try_advisory_lock(hashtext('chatd_relay'))"
 
@@ -59,6 +64,23 @@ static void install_signals(struct relay *rl)
 	/* Forked by the master, every signal it handles arrives blocked. */
 	sigprocmask(SIG_SETMASK, &stops, NULL);
 	sigemptyset(&rl->waitmask);
+}
+
+/* Whether a stop came. A stop signal that is pending is let in first:
+ * they are blocked but inside ppoll(), and a relay with a backlog does not
+ * wait. */
+static bool stopping(const struct relay *rl)
+{
+	sigset_t pending, old;
+
+	if (!stop_requested && sigpending(&pending) == 0 &&
+	    (sigismember(&pending, SIGTERM) == 1 ||
+	    sigismember(&pending, SIGINT) == 1 ||
+	    sigismember(&pending, SIGQUIT) == 1)) {
+		sigprocmask(SIG_SETMASK, &rl->waitmask, &old);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	return stop_requested;
 }
 
 /* Waits up to ms for fd to be readable (fd < 0: only the time), or for a
@@ -163,7 +185,12 @@ static bool record(struct relay *rl, int64_t id)
 	PGresult *res;
 
 	id_format(id, text);
-	res = run(rl, "SELECT chatd_relay_published($1::bigint)", 1, params);
+	/* Asynchronous commit: a position lost in a crash of PostgreSQL
+	 * only means publishing some events again (duplicates carry their
+	 * ids), and the relay does not wait for a WAL flush per batch that
+	 * the writers' commits would queue behind. */
+	res = run(rl, "SELECT set_config('synchronous_commit', 'off', true),"
+	    " chatd_relay_published($1::bigint)", 1, params);
 	if (res == NULL)
 		return false;
 	PQclear(res);
@@ -204,7 +231,8 @@ static bool typing(struct relay *rl, const char *payload)
 	int64_t c, u;
 	PGresult *res;
 
-	if (colon == NULL || !id_parse(payload, (size_t)(colon - payload), &c) ||
+	if (colon == NULL ||
+	    !id_parse(payload, (size_t)(colon - payload), &c) ||
 	    !id_parse(colon + 1, strlen(colon + 1), &u)) {
 		log_warn("relay: a chatd_typing notification without "
 		    "<chat>:<user>");
@@ -217,23 +245,26 @@ static bool typing(struct relay *rl, const char *payload)
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
-		publish(rl, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), false);
+		publish(rl, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+		    false);
 	PQclear(res);
 	return true;
 }
 
 /* Handles the notifications that arrived: typing is published, a
- * chatd_events only woke us. False when the connection broke. */
-static bool notifications(struct relay *rl)
+ * chatd_events only wakes us (*woke). False when the connection broke. */
+static bool notifications(struct relay *rl, bool *woke)
 {
 	PGnotify *nf;
 
+	*woke = false;
 	if (!PQconsumeInput(rl->conn))
 		return false;
 	while ((nf = PQnotifies(rl->conn)) != NULL) {
-		bool ok = strcmp(nf->relname, "chatd_typing") != 0 ||
-		    typing(rl, nf->extra);
+		bool events = strcmp(nf->relname, "chatd_typing") != 0;
+		bool ok = events || typing(rl, nf->extra);
 
+		*woke |= events;
 		PQfreemem(nf);
 		if (!ok)
 			return false;
@@ -330,11 +361,13 @@ static bool prepare(struct relay *rl)
 /* Publishes on one connection until it breaks or a stop comes: first
  * again whatever was taken after the recorded position (a relay that
  * died between a take and its record), then each batch taken, waking on
- * a notification or after IDLE_MS. */
+ * a notification or after IDLE_MS; on a stop, what is left in the
+ * outbox. */
 static void serve(struct relay *rl)
 {
 	char after[21];
 	const char *params[2] = {after, TAKE_BATCH};
+	long long drain_until;
 	int n;
 
 	if (!prepare(rl))
@@ -347,20 +380,37 @@ static void serve(struct relay *rl)
 		    "chatd_events_since($1::bigint, $2::int)", 2, params);
 		if (n < 0)
 			return;
-	} while (n == TAKE_BATCH_N);
-	while (!stop_requested) {
-		if (!notifications(rl))
+	} while (n == TAKE_BATCH_N && !stopping(rl));
+	while (!stopping(rl)) {
+		bool woke;
+
+		if (!notifications(rl, &woke))
 			return;
-		n = publish_query(rl, "SELECT id, channels, body FROM "
-		    "chatd_events_take($1::int)", 1, params + 1);
+		n = publish_query(rl, TAKE_SQL, 1, params + 1);
 		if (n < 0)
 			return;
 		if (n > 0)
 			continue;
 		if (clock_ms() >= rl->expire_at_ms && !expire(rl))
 			return;
-		wait_for(rl, PQsocket(rl->conn), IDLE_MS);
+		/* libpq reads a notification that comes while a statement
+		 * runs into its own queue, where the socket no longer shows
+		 * it: one for a commit the take just missed would wait for
+		 * IDLE_MS. Look there before waiting. */
+		if (!notifications(rl, &woke))
+			return;
+		if (!woke)
+			wait_for(rl, PQsocket(rl->conn), IDLE_MS);
 	}
+	/* Stopped: the master stops the relay after the workers, so what
+	 * they committed last is in the outbox now; it goes out before the
+	 * relay does, for DRAIN_MS at most (a backlog is the next relay's,
+	 * and the master's grace period must not end first; a publish that
+	 * fails now is not retried either). */
+	drain_until = clock_ms() + DRAIN_MS;
+	while (publish_query(rl, TAKE_SQL, 1, params + 1) == TAKE_BATCH_N &&
+	    clock_ms() < drain_until)
+		;
 }
 
 /* A connection to a database of the current schema, or NULL. *said:
@@ -381,9 +431,9 @@ static PGconn *connect_db(struct relay *rl, bool *said)
 	version = migrate_current(conn);
 	if (version != migrate_latest()) {
 		if (!*said)
-			log_error("relay: the database schema is at version %d, "
-			    "this chatd needs %d: run `chatd migrate`", version,
-			    migrate_latest());
+			log_error("relay: the database schema is at version "
+			    "%d, this chatd needs %d: run `chatd migrate`",
+			    version, migrate_latest());
 		*said = true;
 		PQfinish(conn);
 		return NULL;
@@ -409,6 +459,11 @@ int relay_run(const struct relay_config *cfg)
 	bool said = false;
 
 	install_signals(&rl);
+#ifdef __linux__
+	/* ps -o comm and top tell it from the workers, forks of the same
+	 * program (and so do the tests' counts of workers). */
+	prctl(PR_SET_NAME, RELAY_PROCESS_NAME, 0, 0, 0);
+#endif
 	rl.pub = publisher_new(cfg->publish);
 	if (rl.pub == NULL) {
 		log_error("relay: --relay-publish %s is not unix:PATH",

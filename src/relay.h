@@ -17,6 +17,9 @@
 
 #define RELAY_PUBLISH_DEFAULT "unix:/run/chatd/chatd-nchan.sock"
 #define RELAY_RETENTION_DEFAULT (7 * 24 * 3600)
+/* Its process name (Linux: /proc/PID/comm), which tells it from the
+ * workers. */
+#define RELAY_PROCESS_NAME "chatd-relay"
 
 struct relay_config {
 	const char *conninfo;	/* libpq conninfo; "" for the PG* variables */

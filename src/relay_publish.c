@@ -174,8 +174,10 @@ static bool skip_chunked(struct publisher *p)
 			return false;
 		if (size == 0)
 			break;
-		if (!skip(p, (long long)size) || (line = read_line(p)) == NULL ||
-		    line[0] != '\0')
+		if (!skip(p, (long long)size))
+			return false;
+		line = read_line(p);	/* the CR LF after the chunk */
+		if (line == NULL || line[0] != '\0')
 			return false;
 	}
 	for (;;) {	/* trailers, up to the empty line */

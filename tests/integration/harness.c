@@ -221,6 +221,16 @@ static char *slurp(const char *path, size_t *len_out)
 	return buf;
 }
 
+/* Whether the process of /proc/PID/stat text stat, whose command name
+ * ends at close, is chatd's relay (it names itself "chatd-relay"). */
+static bool is_relay(const char *stat, const char *close)
+{
+	const char *open = strchr(stat, '(');
+
+	return open != NULL && close - open - 1 == 11 &&
+	       strncmp(open + 1, "chatd-relay", 11) == 0;
+}
+
 int proc_children(pid_t parent, pid_t *out, int max)
 {
 	DIR *d = opendir("/proc");
@@ -243,7 +253,8 @@ int proc_children(pid_t parent, pid_t *out, int max)
 		/* The command name may hold ") ", so parse after the last ')'. */
 		p = strrchr(stat, ')');
 		if (p != NULL && sscanf(p + 1, " %c %ld", &state, &ppid) == 2 &&
-		    ppid == (long)parent && state != 'Z' && state != 'X') {
+		    ppid == (long)parent && state != 'Z' && state != 'X' &&
+		    !is_relay(stat, p)) {
 			if (count < max)
 				out[count] = (pid_t)atol(e->d_name);
 			count++;

@@ -83,8 +83,9 @@ int stack_restart(struct stack *st);
 void stack_destroy(struct stack *st);
 /* The master's pid as written in DIR/chatd.pid, or -1. */
 pid_t stack_master_pid(const struct stack *st);
-/* Fill `out` with up to `max` live (non-zombie) children of `parent`;
- * returns how many there are in total. */
+/* Fill `out` with up to `max` live (non-zombie) children of `parent`,
+ * chatd's relay (a child of the master named chatd-relay) excepted: a
+ * master's workers; returns how many there are in total. */
 int proc_children(pid_t parent, pid_t *out, int max);
 /* Fill `out` (room for `max`) with the live children of the stack's
  * master, waiting up to `wait_s` seconds for there to be exactly

@@ -109,6 +109,13 @@ struct stream *rt_stream_new(const struct stack *st, const struct rt_user *u,
 			     enum stream_kind kind, bool cookie,
 			     const char *const *extra)
 {
+	return rt_stream_at(st, u, kind, cookie, "/events", extra);
+}
+
+struct stream *rt_stream_at(const struct stack *st, const struct rt_user *u,
+			    enum stream_kind kind, bool cookie, const char *path,
+			    const char *const *extra)
+{
 	const char *h[16];
 	char auth[128], host[64];
 	size_t n = 0;
@@ -121,7 +128,7 @@ struct stream *rt_stream_new(const struct stack *st, const struct rt_user *u,
 		h[n++] = *extra++;
 	h[n] = NULL;
 	snprintf(host, sizeof host, "127.0.0.1:%d", st->port);
-	return stream_new(kind, host, "/events", h);
+	return stream_new(kind, host, path, h);
 }
 
 struct stream *rt_stream_open(const struct stack *st, const struct rt_user *u,
@@ -140,6 +147,13 @@ struct stream *rt_stream_open(const struct stack *st, const struct rt_user *u,
 json_t *rt_event_json(const struct stream_event *ev)
 {
 	return json_loadb(ev->data, ev->len, 0, NULL);
+}
+
+const char *rt_jstr(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
 }
 
 bool rt_is_presence(const json_t *e)
@@ -204,13 +218,54 @@ int rt_nchan_subscribers(const struct stack *st, const char *channel)
 	return n;
 }
 
-bool rt_wait_subscribed(const struct stack *st, const char *user, int n)
+bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
+			struct stream *pump)
 {
 	char ch[ID_LEN + 2];
 	double end = now_seconds() + RT_WAIT_MS / 1000.0;
 
 	snprintf(ch, sizeof ch, "u%s", user);
 	while (rt_nchan_subscribers(st, ch) < n) {
+		if (now_seconds() > end || (pump && stream_is_done(pump)))
+			return false;
+		if (pump && !stream_is_done(pump))
+			stream_wait_head(pump, 5);
+		else
+			sleep_ms(5);
+	}
+	return true;
+}
+
+const char *rt_stream_ready(const struct stack *st, const struct rt_user *u,
+			    struct stream *s)
+{
+	static char why[512];
+	enum stream_kind k = stream_kind(s);
+
+	if (stream_connect(s, "127.0.0.1", st->port) < 0)
+		return stream_error(s);
+	if (k != STREAM_POLL && (stream_wait_head(s, RT_WAIT_MS) !=
+	    (k == STREAM_WS ? 101 : 200) || !stream_is_open(s))) {
+		snprintf(why, sizeof why, "%s: status %d (%s) %.300s",
+		    stream_kind_name[k], stream_status(s), stream_error(s),
+		    stream_body(s, NULL));
+		return why;
+	}
+	if (!rt_wait_subscribed(st, u->id, 1, s)) {
+		snprintf(why, sizeof why, "%s: nchan never counted it (%s)",
+		    stream_kind_name[k], stream_error(s));
+		return why;
+	}
+	return NULL;
+}
+
+bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u)
+{
+	char ch[ID_LEN + 2];
+	double end = now_seconds() + RT_WAIT_MS / 1000.0;
+
+	snprintf(ch, sizeof ch, "u%s", u->id);
+	while (rt_nchan_subscribers(st, ch) > 0) {
 		if (now_seconds() > end)
 			return false;
 		sleep_ms(5);
@@ -218,116 +273,39 @@ bool rt_wait_subscribed(const struct stack *st, const char *user, int n)
 	return true;
 }
 
-bool rt_drive_subscribed(const struct stack *st, const struct rt_user *u,
-			 struct stream *s, int n)
-{
-	char ch[ID_LEN + 2];
-	double end = now_seconds() + RT_WAIT_MS / 1000.0;
-
-	snprintf(ch, sizeof ch, "u%s", u->id);
-	while (rt_nchan_subscribers(st, ch) < n) {
-		struct pollfd p = {.fd = stream_fd(s), .events = stream_events(s)};
-
-		if (p.fd < 0 || now_seconds() > end)
-			return false;
-		if (poll(&p, 1, 5) > 0 && stream_io(s) < 0)
-			return false;
-	}
-	return true;
-}
-
-/* True when one of pid's open descriptors is a socket whose inode is in
- * the set of `inodes` (n of them). */
-static bool pid_has_socket(pid_t pid, const unsigned long *inodes, int n)
-{
-	char path[64], link[64];
-	struct dirent *e;
-	DIR *d;
-	bool hit = false;
-
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-	if (!(d = opendir(path)))
-		return false;
-	while (!hit && (e = readdir(d))) {
-		char fd[400];
-		ssize_t k;
-		unsigned long ino;
-		int i;
-
-		snprintf(fd, sizeof fd, "%s/%s", path, e->d_name);
-		k = readlink(fd, link, sizeof link - 1);
-		if (k <= 0)
-			continue;
-		link[k] = '\0';
-		if (sscanf(link, "socket:[%lu]", &ino) != 1)
-			continue;
-		for (i = 0; i < n; i++)
-			hit |= inodes[i] == ino;
-	}
-	closedir(d);
-	return hit;
-}
-
-/* The inodes of the listening unix sockets whose path ends in `suffix`. */
-static int listen_inodes(const char *suffix, unsigned long *out, int max)
-{
-	FILE *f = fopen("/proc/net/unix", "r");
-	char line[512];
-	int n = 0;
-
-	if (!f)
-		return 0;
-	while (n < max && fgets(line, sizeof line, f)) {
-		unsigned long ino, flags;
-		char p[400] = "";
-		size_t pl, sl = strlen(suffix);
-
-		/* Num RefCount Protocol Flags Type St Inode Path */
-		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %399s", &flags, &ino, p) < 2)
-			continue;
-		pl = strlen(p);
-		if ((flags & 0x10000) && pl >= sl && !strcmp(p + pl - sl, suffix))
-			out[n++] = ino;
-	}
-	fclose(f);
-	return n;
-}
-
 pid_t rt_relay_pid(const struct stack *st)
 {
-	pid_t kids[64], master = stack_master_pid(st);
-	unsigned long ino[8];
-	char suffix[128];
-	int n, i, ni;
+	pid_t master = stack_master_pid(st), found = -1;
+	struct dirent *e;
+	DIR *d;
 
-	if (master <= 0)
+	if (master <= 0 || !(d = opendir("/proc")))
 		return -1;
-	n = proc_children(master, kids, 64);
-	/* The workers hold chatd's listening socket (FastCGI's fd 0); the
-	 * relay is the child that does not. */
-	snprintf(suffix, sizeof suffix, "%s/chatd.sock", st->dir);
-	ni = listen_inodes(suffix, ino, 8);
-	for (i = 0; i < n && i < 64; i++) {
-		char path[64], cmd[256] = "";
+	/* The relay names itself (prctl) chatd-relay; proc_children skips
+	 * it, since it counts workers. */
+	while (found < 0 && (e = readdir(d))) {
+		char path[300], stat[512];
+		const char *close;
 		FILE *f;
+		int ppid;
+		char state;
 
-		snprintf(path, sizeof path, "/proc/%d/cmdline", (int)kids[i]);
-		if ((f = fopen(path, "r"))) {
-			size_t k = fread(cmd, 1, sizeof cmd - 1, f), j;
-
-			for (j = 0; j < k; j++)
-				if (!cmd[j])
-					cmd[j] = ' ';
-			cmd[k] = '\0';
-			fclose(f);
-		}
-		if (strstr(cmd, "relay"))
-			return kids[i];
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (!fgets(stat, sizeof stat, f))
+			stat[0] = '\0';
+		fclose(f);
+		close = strrchr(stat, ')');
+		if (close && sscanf(close + 1, " %c %d", &state, &ppid) == 2 &&
+		    ppid == master && state != 'Z' &&
+		    strstr(stat, " (chatd-relay) ") == strchr(stat, ' '))
+			found = atoi(e->d_name);
 	}
-	for (i = 0; i < n && i < 64; i++)
-		if (ni && !pid_has_socket(kids[i], ino, ni))
-			return kids[i];
-	return -1;
+	closedir(d);
+	return found;
 }
 
 bool rt_wait_relay_idle(const struct stack *st, double seconds)

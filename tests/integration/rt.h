@@ -47,6 +47,10 @@ json_t *rt_events_get(const struct rt_user *u, const char *after,
 struct stream *rt_stream_new(const struct stack *st, const struct rt_user *u,
 			     enum stream_kind kind, bool cookie,
 			     const char *const *extra);
+/* The same for another path ("/events?last_event_id=1:", say). */
+struct stream *rt_stream_at(const struct stack *st, const struct rt_user *u,
+			    enum stream_kind kind, bool cookie, const char *path,
+			    const char *const *extra);
 /* rt_stream_new, connected, its head read; NULL when it could not connect.
  * For a long-poll the head comes with the answer: use stream_new(). */
 struct stream *rt_stream_open(const struct stack *st, const struct rt_user *u,
@@ -61,19 +65,28 @@ bool rt_is_presence(const json_t *e);
  * steals all (NULL stays NULL). */
 json_t *rt_without_presence(json_t *all);
 
+/* A string member of a JSON object, "" when it is not one (borrowed). */
+const char *rt_jstr(const json_t *o, const char *k);
+
 /* nchan's count of subscribers of a channel ("u12", "s3"), asked on the
  * publisher's unix socket; -1 when it does not answer. */
 int rt_nchan_subscribers(const struct stack *st, const char *channel);
 /* Wait (up to RT_WAIT_MS) until channel u<user> has at least n
- * subscribers; false on timeout. */
-bool rt_wait_subscribed(const struct stack *st, const char *user, int n);
+ * subscribers; false on timeout. `pump` (may be NULL): a stream whose
+ * request is still to be sent (a long-poll's), kept moving meanwhile;
+ * false as soon as it is done (a long-poll answered). */
+bool rt_wait_subscribed(const struct stack *st, const char *user, int n,
+			struct stream *pump);
 
-/* Drive s (a stream of u's, connected) until nchan counts at least n
- * subscribers of u's channel: a long-poll's request is only sent by its
- * stream's I/O, and has no head to wait for. What arrives stays queued
- * for stream_next(). False when RT_WAIT_MS passed or s ended first. */
-bool rt_drive_subscribed(const struct stack *st, const struct rt_user *u,
-			 struct stream *s, int n);
+/* Connect s (a stream of u from rt_stream_new or rt_stream_at) and wait
+ * until it streams: a WebSocket's 101 or an EventSource's 200, and nchan
+ * counting a subscriber of u (for a long-poll, its only sign). NULL when
+ * it does, else what went wrong (a static string). */
+const char *rt_stream_ready(const struct stack *st, const struct rt_user *u,
+			    struct stream *s);
+/* Wait (up to RT_WAIT_MS) until nchan counts no subscriber of u, so that
+ * the next stream's registration is not a closed one's. */
+bool rt_wait_unsubscribed(const struct stack *st, const struct rt_user *u);
 
 /* The relay's pid (a child of the chatd master), or -1. */
 pid_t rt_relay_pid(const struct stack *st);

@@ -100,16 +100,17 @@ struct stream *stream_new(enum stream_kind kind, const char *host,
 			  const char *path, const char *const *headers)
 {
 	struct stream *s = calloc(1, sizeof *s);
-	char line[512];
 
 	if (!s)
 		abort();
 	s->kind = kind;
 	s->fd = -1;
 	s->phase = PH_HEAD;
-	snprintf(line, sizeof line, "GET %s HTTP/1.1\r\nHost: %s\r\n", path,
-	    host);
-	sbuf_puts(&s->out, line);
+	sbuf_puts(&s->out, "GET ");
+	sbuf_puts(&s->out, path);
+	sbuf_puts(&s->out, " HTTP/1.1\r\nHost: ");
+	sbuf_puts(&s->out, host);
+	sbuf_puts(&s->out, "\r\n");
 	switch (kind) {
 	case STREAM_WS:
 		ws_request_headers(s, &s->out);

@@ -59,22 +59,15 @@ static struct sub subs[NUSERS];
 /* The user's stream is open and nchan has registered it. */
 static void ensure(struct sub *x)
 {
+	const char *why;
+
 	if (x->s && !stream_is_done(x->s))
 		return;
 	stream_free(x->s);
 	x->s = rt_stream_new(&the_stack, &x->u, x->kind, x->cookie, NULL);
-	assert_int_equal(stream_connect(x->s, "127.0.0.1", the_stack.port), 0);
-	if (x->kind != STREAM_POLL) {
-		int want = x->kind == STREAM_WS ? 101 : 200;
-
-		if (stream_wait_head(x->s, RT_WAIT_MS) != want || !stream_is_open(x->s))
-			fail_msg_at("%s's %s: status %d (%s) %s", x->u.name,
-			    stream_kind_name[x->kind], stream_status(x->s),
-			    stream_error(x->s), stream_body(x->s, NULL));
-	}
-	if (!rt_drive_subscribed(&the_stack, &x->u, x->s, 1))
-		fail_msg_at("%s's %s: nchan never counted it", x->u.name,
-		    stream_kind_name[x->kind]);
+	why = rt_stream_ready(&the_stack, &x->u, x->s);
+	if (why)
+		fail_msg_at("%s's stream: %s", x->u.name, why);
 }
 
 static void ensure_all(void)
@@ -115,16 +108,9 @@ static json_t *next_event(struct sub *x, const char *expecting)
 	return j;
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 static const char *dstr(json_t *ev, const char *k)
 {
-	return jstr(json_object_get(ev, "data"), k);
+	return rt_jstr(json_object_get(ev, "data"), k);
 }
 
 /* After a change: each user of mask `to` gets one event of `type` in
@@ -142,7 +128,7 @@ static void expect_step(const char *type, const char *chat, unsigned to)
 			continue;
 		snprintf(what, sizeof what, "%s in chat %s", type, chat);
 		ev = next_event(&subs[i], what);
-		if (strcmp(jstr(ev, "type"), type) || strcmp(jstr(ev, "chat"), chat)) {
+		if (strcmp(rt_jstr(ev, "type"), type) || strcmp(rt_jstr(ev, "chat"), chat)) {
 			char *dump = json_dumps(ev, JSON_COMPACT);
 
 			fail_msg_at("%s got %s, expecting %s", who[i], dump, what);
@@ -150,7 +136,7 @@ static void expect_step(const char *type, const char *chat, unsigned to)
 		if (!strcmp(type, "typing"))
 			assert_true(json_is_null(json_object_get(ev, "id")));
 		else
-			assert_true(is_canonical_id(jstr(ev, "id")));
+			assert_true(is_canonical_id(rt_jstr(ev, "id")));
 		subs[i].last = ev;
 	}
 	for (i = 0; i < NUSERS; i++) {
@@ -162,8 +148,8 @@ static void expect_step(const char *type, const char *chat, unsigned to)
 		    "{\"chat\":\"%s\",\"text\":\"%s\"}", subs[i].solo, text));
 		snprintf(what, sizeof what, "its %s", text);
 		ev = next_event(&subs[i], what);
-		if (strcmp(jstr(ev, "type"), "message.created") ||
-		    strcmp(jstr(ev, "chat"), subs[i].solo) ||
+		if (strcmp(rt_jstr(ev, "type"), "message.created") ||
+		    strcmp(rt_jstr(ev, "chat"), subs[i].solo) ||
 		    strcmp(dstr(ev, "text"), text)) {
 			char *dump = json_dumps(ev, JSON_COMPACT);
 
@@ -178,7 +164,7 @@ static const char *new_id(json_t *j)
 {
 	static char id[ID_LEN];
 
-	snprintf(id, sizeof id, "%s", jstr(j, "id"));
+	snprintf(id, sizeof id, "%s", rt_jstr(j, "id"));
 	json_decref(j);
 	return id;
 }
@@ -193,12 +179,12 @@ static void compare_with_events_get(struct sub *x, bool exact)
 	char prev[ID_LEN] = "0";
 
 	json_array_foreach(x->got, i, e) {
-		if (!strcmp(jstr(e, "type"), "typing"))
+		if (!strcmp(rt_jstr(e, "type"), "typing"))
 			continue;
-		if (id_cmp(jstr(e, "id"), prev) <= 0)
+		if (id_cmp(rt_jstr(e, "id"), prev) <= 0)
 			fail_msg_at("%s: event %s after %s", who[x - subs],
-			    jstr(e, "id"), prev);
-		snprintf(prev, sizeof prev, "%s", jstr(e, "id"));
+			    rt_jstr(e, "id"), prev);
+		snprintf(prev, sizeof prev, "%s", rt_jstr(e, "id"));
 		json_array_append(mine, e);
 	}
 	db = rt_without_presence(rt_events_get(&x->u, x->base, &st));
@@ -220,7 +206,7 @@ static void compare_with_events_get(struct sub *x, bool exact)
 				found = json_equal(e, json_array_get(mine, j));
 			if (!found)
 				fail_msg_at("%s: events/get's %s never came on the "
-				    "stream", who[x - subs], jstr(e, "id"));
+				    "stream", who[x - subs], rt_jstr(e, "id"));
 		}
 	}
 	print_message("%s (%s, %s): %zu events on the stream, %zu from "
@@ -257,7 +243,7 @@ static void scenario(enum stream_kind kind)
 		evs = rt_events_get(&x->u, "0", &st);
 		assert_non_null(evs);
 		snprintf(x->base, sizeof x->base, "%s", json_array_size(evs) ?
-		    jstr(json_array_get(evs, json_array_size(evs) - 1), "id") : "0");
+		    rt_jstr(json_array_get(evs, json_array_size(evs) - 1), "id") : "0");
 		json_decref(evs);
 	}
 	ensure_all();
@@ -363,7 +349,7 @@ static void test_refused(void **state)
 				    c, stream_status(s));
 			assert_int_equal(stream_wait_end(s, RT_WAIT_MS), 0);
 			j = json_loads(stream_body(s, NULL), 0, NULL);
-			assert_string_equal(jstr(j, "error"), "unauthorized");
+			assert_string_equal(rt_jstr(j, "error"), "unauthorized");
 			json_decref(j);
 			stream_free(s);
 		}

@@ -669,9 +669,10 @@ int main(void)
 		cmocka_unit_test(test_horizon),
 	};
 
-	/* The test is the relay: chatd's own would take the outbox first. */
+	/* No relay: these tests take the outbox themselves (take()), and a
+	 * relay would take it first. test_relay.sh tests the relay. */
 	setenv("CHATD_SERVE_ARGS", "--pwhash-mem 19 --pwhash-ops 2 --no-relay",
-	    1);
+	       1);
 	return cmocka_run_group_tests(tests, stack_group_setup,
 				      stack_group_teardown);
 }

@@ -90,14 +90,15 @@ alive() {	# alive PID: a live process, not a zombie
 	[[ ${s%% *} != Z ]]
 }
 
-children() {	# children: the master's live children, one a line
-	local p
+children() {	# children: the master's live workers, one a line (its
+	local p	# relay, named chatd-relay, is not one)
 	if [[ -r /proc/$master/task/$master/children ]]; then
 		for p in $(<"/proc/$master/task/$master/children"); do
-			alive "$p" && echo "$p"
+			alive "$p" && [[ $(cat "/proc/$p/comm" 2>/dev/null) != chatd-relay ]] &&
+				echo "$p"
 		done
 	else
-		pgrep -P "$master"
+		pgrep -P "$master" | grep -vxF -f <(pgrep -x chatd-relay) || true
 	fi
 	return 0
 }

@@ -548,7 +548,7 @@ static void test_message_reaches_events(void **state)
 	json_t *r, *e;
 
 	(void)state;
-	if (!rt_wait_subscribed(&the_stack, bob.id, 1))
+	if (!rt_wait_subscribed(&the_stack, bob.id, 1, NULL))
 		fail_msg_at("nchan never counted bob's stream");
 	r = ask(a, frame_of(chat, alice.token, "send_message",
 	    json_string("over the socket")));
@@ -715,7 +715,7 @@ static struct stream *poll_open(const struct rt_user *u, int n)
 	    NULL);
 
 	assert_int_equal(stream_connect(s, "127.0.0.1", the_stack.port), 0);
-	if (!rt_drive_subscribed(&the_stack, u, s, n))
+	if (!rt_wait_subscribed(&the_stack, u->id, n, s))
 		fail_msg_at("nchan never counted %s's long-poll (%s)", u->name,
 		    stream_error(s));
 	return s;
