@@ -251,14 +251,16 @@ wait_text "$dir/carol.es" 'to 302 members' 20
 check "a chat of 302 members: the last of them gets the message" 'to 302 members' "$(cat "$dir/carol.es")"
 
 # --- nchan unreachable: retried, the position stays --------------------------
+# The mark comes first: the relay says once per outage that it cannot
+# publish, and the first event it cannot publish may be any of those the
+# outage makes (the presence of the streams the reload closes, of the new
+# stream).
+mark=$(stat -c %s "$st/chatd.log")
 mv "$st/chatd-nchan.sock" "$st/away.sock"
 nginx_pid=$(<"$st/nginx.pid")
 mapfile -t before < <(ps --ppid "$nginx_pid" -o pid=)
 kill -HUP "$nginx_pid"	# ends the relay's kept connection
 for p in "${before[@]}"; do gone "$p" 20; done
-# The mark comes first: the stream's own presence event is already one the
-# relay cannot publish, and it says so once per outage.
-mark=$(stat -c %s "$st/chatd.log")
 stream "$btok" "$dir/away.es"
 say 'while nchan was away' >/dev/null
 awaymid=$(json id <"$dir/said")
