@@ -113,11 +113,18 @@ static void must_deliver(const struct rt_user *u, enum stream_kind k,
 	if (u == &quiet)
 		json_decref(rt_mustf(&quiet, 201, "/messages/add",
 		    "{\"chat\":\"%s\",\"text\":\"poke\"}", quiet_chat));
-	rc = stream_wait(s, &ev, RT_WAIT_MS);
-	if (rc != 1)
-		fail_msg_at("%s, %s: no event (%s, status %d)", what,
-		    stream_kind_name[k], stream_error(s), stream_status(s));
-	j = rt_event_json(&ev);
+	for (;;) {	/* presence aside: the streams' own (rt.h) */
+		rc = stream_wait(s, &ev, RT_WAIT_MS);
+		if (rc != 1)
+			fail_msg_at("%s, %s: no event (%s, status %d)", what,
+			    stream_kind_name[k], stream_error(s),
+			    stream_status(s));
+		j = rt_event_json(&ev);
+		if (!rt_is_presence(j))
+			break;
+		json_decref(j);
+		stream_event_free(&ev);
+	}
 	/* the newest: on the quiet channel, the message just posted (a
 	 * message id that reached nchan gets an older one from its buffer) */
 	if (!j || strcmp(rt_jstr(j, "type"), "message.created") ||
