@@ -391,8 +391,8 @@ static void test_broadcast(void **state)
 		 "WHERE id = %s", a->id);
 	assert_int_equal(stack_psql(&the_stack, "chatd", sql), 0);
 	take();
-	fresh(a);
-	fresh(b);
+	json_decref(fresh(a));
+	json_decref(fresh(b));
 	call(a->token, &r, "/messages/broadcast", "{\"text\":\"to all\"}");
 	check_status(&r, 201, "broadcast");
 	count = json_integer_value(json_object_get(r.json, "count"));
@@ -446,7 +446,7 @@ static void test_sessions_ended(void **state)
 	(void)state;
 
 	take();
-	fresh(c);
+	json_decref(fresh(c));
 	call(c->token, &r, "/users/me", "{}");
 	check_status(&r, 200, "users/me");
 	snprintf(uname, sizeof(uname), "%s", str_of(r.json, "username"));
