@@ -33,10 +33,11 @@ static const char *const api_paths[] = {
 	"/chats/members", "/chats/members/add", "/chats/members/remove",
 	"/chats/read", "/messages/send", "/messages/broadcast",
 	"/files/upload", "/users/avatar", "/messages/edit", "/messages/delete",
-	"/messages/search",
+	"/messages/search", "/events", "/events/get", "/chats/typing", "/ws",
+	"/ws/frame",
 };
 /* The prefix routes: every path that continues one is its route's. */
-static const char *const api_prefixes[] = {"/files/"};
+static const char *const api_prefixes[] = {"/files/", "/_chatd/stream/"};
 #define NPREFIXES (int)(sizeof api_prefixes / sizeof *api_prefixes)
 #define NPATHS (int)(sizeof api_paths / sizeof *api_paths)
 
