@@ -339,6 +339,12 @@ static bool prepare(struct relay *rl)
 	if (res == NULL)
 		return false;
 	PQclear(res);
+	/* Named, so that pg_stat_activity tells it from the workers (the
+	 * benchmark's "no database" ceiling counts the workers' sessions). */
+	if ((res = run(rl, "SET application_name TO 'chatd-relay'", 0,
+	    NULL)) == NULL)
+		return false;
+	PQclear(res);
 	if ((res = run(rl, "LISTEN chatd_events", 0, NULL)) == NULL)
 		return false;
 	PQclear(res);
