@@ -539,6 +539,44 @@ static void test_horizon(void **state)
 	free(horizon);
 }
 
+/* A take that finds nothing writes nothing (sql/013_relay_take.sql: no
+ * row version of relay_state, no transaction id), and the next events are
+ * numbered straight on from the last. */
+static void test_empty_take(void **state)
+{
+	struct account *a = &acct[0];
+	char chat[ID_LEN], body[BODY_MAX], name[64];
+	char *before, *after, *last, *ids;
+	char want[64];
+	(void)state;
+
+	take();
+	before = sql_out("SELECT xmin || ' ' || last_id FROM relay_state");
+	free(take_sql("count(*)"));
+	free(take_sql("count(*)"));
+	after = sql_out("SELECT xmin || ' ' || last_id FROM relay_state");
+	assert_string_equal(before, after);
+	last = sql_out("SELECT last_id FROM relay_state");
+	uniq_name(name, sizeof(name), "eve");
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"users\":[]}", name);
+	must(201, a->token, chat, "/chats/add", body);
+	snprintf(body, sizeof(body), "{\"chat\":\"%s\",\"text\":\"one\"}",
+		 chat);
+	must(201, a->token, NULL, "/messages/add", body);
+	ids = take_sql("string_agg(id::text, ' ' ORDER BY id)");
+	snprintf(want, sizeof(want), "%lld %lld", atoll(last) + 1,
+		 atoll(last) + 2);
+	assert_string_equal(ids, want);
+	free(ids);
+	free(last);
+	last = sql_out("SELECT last_id FROM relay_state");
+	snprintf(want, sizeof(want), "%lld", atoll(want + strcspn(want, " ")));
+	assert_string_equal(last, want);
+	free(last);
+	free(before);
+	free(after);
+}
+
 /* Without after: the newest limit events, oldest first. */
 static void test_newest_page(void **state)
 {
@@ -667,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_typing),
 		cmocka_unit_test(test_horizon),
+		cmocka_unit_test(test_empty_take),
 	};
 
 	/* No relay: these tests take the outbox themselves (take()), and a
