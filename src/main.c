@@ -42,6 +42,7 @@ struct options {
 	const char *relay_publish;
 	bool no_relay;
 	long event_retention;
+	long presence_sweep;
 };
 
 static const char usage[] =
@@ -104,6 +105,9 @@ static const char usage[] =
 "                      `chatd relay`: one per database works, others wait)\n"
 "  --event-retention SECONDS  events are kept this long for events/get\n"
 "                      (default 604800, 7 days; at least 60)\n"
+"  --presence-sweep SECONDS  the relay closes the streams of users that\n"
+"                      nchan holds none of, once their rows are this old,\n"
+"                      and looks this often (default 60)\n"
 "  --limit-username N, --limit-chat-name N, --limit-text N\n"
 "                      limits in characters (defaults 64, 128, 4096)\n"
 "  --verbose           log debug messages\n"
@@ -120,7 +124,7 @@ enum {
 	OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_WORKERS, OPT_AUTH_LISTEN,
 	OPT_PRESENCE, OPT_BROADCAST, OPT_AUTH_NICE, OPT_STORE, OPT_MAX_FILE,
 	OPT_QUOTA, OPT_SWEEP_AGE, OPT_RELAY_PUBLISH, OPT_NO_RELAY,
-	OPT_EVENT_RETENTION
+	OPT_EVENT_RETENTION, OPT_PRESENCE_SWEEP
 };
 
 static const struct option longopts[] = {
@@ -155,6 +159,7 @@ static const struct option longopts[] = {
 	{"relay-publish", required_argument, NULL, OPT_RELAY_PUBLISH},
 	{"no-relay", no_argument, NULL, OPT_NO_RELAY},
 	{"event-retention", required_argument, NULL, OPT_EVENT_RETENTION},
+	{"presence-sweep", required_argument, NULL, OPT_PRESENCE_SWEEP},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -300,6 +305,10 @@ static void parse(int argc, char **argv, struct options *o)
 		case OPT_EVENT_RETENTION:
 			o->event_retention = number("event-retention", optarg,
 			    10, 60, 3660L * 24 * 3600);
+			break;
+		case OPT_PRESENCE_SWEEP:
+			o->presence_sweep = number("presence-sweep", optarg,
+			    10, 1, 24 * 3600);
 			break;
 		case OPT_VERBOSE: log_set_level(LOG_DEBUG); break;
 		case OPT_HELP: fputs(usage, stdout); exit(0);
@@ -456,6 +465,7 @@ static struct relay_config relay_options(const struct options *o)
 		.conninfo = o->db,
 		.publish = o->relay_publish,
 		.retention_seconds = (int)o->event_retention,
+		.sweep_seconds = (int)o->presence_sweep,
 	};
 
 	return rc;
@@ -538,6 +548,7 @@ int main(int argc, char **argv)
 		.sweep_age = STORE_GRACE_DEFAULT,
 		.relay_publish = RELAY_PUBLISH_DEFAULT,
 		.event_retention = RELAY_RETENTION_DEFAULT,
+		.presence_sweep = RELAY_SWEEP_DEFAULT,
 	};
 	const char *cmd = "worker", *verb = NULL, *username = NULL;
 

@@ -16,6 +16,7 @@
 
 #include <libpq-fe.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "db.h"
 #include "id.h"
@@ -53,6 +54,7 @@
  * with nothing to take, the listening alone cost the writers a fifth of
  * their throughput. It listens again when a take finds nothing. */
 #define BUSY_TAKES 2
+#define SWEEP_USERS "1000"	/* users asked of nchan per presence sweep */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define DRAIN_MS 1000		/* publishing the outbox on a stop */
@@ -74,6 +76,9 @@ struct relay {
 	long long record_at_ms;	/* when it is recorded next, busy */
 	long unvacuumed;	/* events taken since the outbox's vacuum */
 	bool listening;		/* LISTEN chatd_events is on (wake-ups) */
+	long long sweep_at_ms;	/* the next presence sweep */
+	char sweep_age[24];	/* sweep_seconds, an interval's text */
+	struct buf info;	/* a channel's info, from nchan */
 	long long expire_at_ms;
 	char keep[24];		/* the retention, an interval's text */
 	bool failing;		/* publishing fails: said once */
@@ -364,6 +369,73 @@ static bool vacuum(struct relay *rl, int taken)
 	return true;
 }
 
+/* Whether nchan holds no subscriber of channel: 1 none, 0 some, -1 it
+ * did not say (no answer, an error). */
+static int unheld(struct relay *rl, const char *channel)
+{
+	int status = publisher_get(rl->pub, channel, &rl->info);
+	long n;
+
+	if (status == 404)	/* no such channel: no subscriber, no message */
+		return 1;
+	if (status != 200)
+		return -1;
+	n = publisher_subscribers(rl->info.data);
+	return n < 0 ? -1 : n == 0;
+}
+
+/* Presence's repair (REALTIME.md 4): nchan does not always send its
+ * unsubscribe request when a stream closes, which leaves the stream's row,
+ * and its user online, until the session ends. Every sweep_seconds, the
+ * users whose rows are all older than that are asked of nchan (GET
+ * /pub/u<id>: the subscribers of the user's channel, which every stream
+ * of theirs is); where it holds none, their rows older than that are
+ * closed as the unsubscribe would have closed them (chatd_stream_close:
+ * the last one writes the offline event). A stream opened meanwhile has a
+ * newer row, which stays. *closed: the rows closed. False when the
+ * connection broke. */
+static bool sweep(struct relay *rl, int *closed)
+{
+	const char *params[2] = {NULL, rl->sweep_age};
+	char channel[24];
+	PGresult *users, *res;
+	int i, held = 0;
+
+	*closed = 0;
+	rl->sweep_at_ms = clock_ms() + rl->cfg->sweep_seconds * 1000LL;
+	users = run(rl, "SELECT user_id FROM streams GROUP BY user_id"
+	    " HAVING max(opened_at) < now() - $1::interval"
+	    " ORDER BY user_id LIMIT " SWEEP_USERS, 1, params + 1);
+	if (users == NULL)
+		return false;
+	for (i = 0; i < PQntuples(users) && !stopping(rl); i++) {
+		int none;
+
+		params[0] = PQgetvalue(users, i, 0);
+		snprintf(channel, sizeof channel, "u%s", params[0]);
+		if ((none = unheld(rl, channel)) < 0)
+			break;	/* nchan is away: the next sweep asks again */
+		if (!none) {
+			held++;
+			continue;
+		}
+		res = run(rl, "SELECT count(*) FROM (SELECT chatd_stream_close("
+		    "id) FROM streams WHERE user_id = $1::bigint AND"
+		    " opened_at < now() - $2::interval) closed", 2, params);
+		if (res == NULL) {
+			PQclear(users);
+			return false;
+		}
+		*closed += atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	if (*closed > 0)
+		log_info("relay: closed %d streams that nchan no longer held "
+		    "(%d users asked, %d online)", *closed, i, held);
+	PQclear(users);
+	return true;
+}
+
 /* Runs sql, a query of rows (id, channels, body), and publishes them
  * (publish_rows). Their number, or -1 when the connection broke or a
  * stop came. */
@@ -498,6 +570,14 @@ static void serve(struct relay *rl)
 			return;
 		if (clock_ms() >= rl->expire_at_ms && !expire(rl))
 			return;
+		if (clock_ms() >= rl->sweep_at_ms) {
+			int closed;
+
+			if (!sweep(rl, &closed))
+				return;
+			if (closed > 0)
+				continue;	/* their offline events */
+		}
 		/* libpq reads a notification that comes while a statement
 		 * runs into its own queue, where the socket no longer shows
 		 * it: one for a commit the take just missed would wait for
@@ -577,7 +657,10 @@ int relay_run(const struct relay_config *cfg)
 		return EXIT_FAILURE;
 	}
 	snprintf(rl.keep, sizeof rl.keep, "%d s", cfg->retention_seconds);
+	snprintf(rl.sweep_age, sizeof rl.sweep_age, "%d s", cfg->sweep_seconds);
 	rl.expire_at_ms = clock_ms();
+	rl.sweep_at_ms = clock_ms() + cfg->sweep_seconds * 1000LL;
+	buf_init(&rl.info);
 	while (!stop_requested) {
 		started = clock_ms();
 		rl.conn = connect_db(&rl, &said);
@@ -600,6 +683,7 @@ int relay_run(const struct relay_config *cfg)
 		wait_for(&rl, -1, backoff);
 	}
 	publisher_free(rl.pub);
+	buf_free(&rl.info);
 	log_info("relay: stopped at event %lld", (long long)rl.published);
 	return EXIT_SUCCESS;
 }

@@ -22,7 +22,21 @@ struct publisher {
 	bool reused;		/* fd has carried an answered request */
 	char in[IN_SIZE];	/* read ahead: in[start..end) */
 	size_t start, end;
+	struct buf *body;	/* an answer's body goes here (NULL: dropped) */
 };
+
+/* The most of an answer's body kept (a channel's info is 100 bytes). */
+#define BODY_KEPT 4096
+
+/* Keeps n bytes of body from s when a body is wanted. */
+static void keep_body(struct publisher *p, const char *s, size_t n)
+{
+	if (p->body == NULL || p->body->len >= BODY_KEPT)
+		return;
+	if (n > BODY_KEPT - p->body->len)
+		n = BODY_KEPT - p->body->len;
+	buf_add(p->body, s, n);
+}
 
 struct publisher *publisher_new(const char *spec)
 {
@@ -146,11 +160,13 @@ static bool skip(struct publisher *p, long long n)
 		ssize_t r;
 
 		if (n >= 0 && (unsigned long long)n <= have) {
+			keep_body(p, p->in + p->start, (size_t)n);
 			p->start += (size_t)n;
 			return true;
 		}
 		if (n >= 0)
 			n -= (long long)have;
+		keep_body(p, p->in + p->start, have);
 		p->start = p->end = 0;
 		r = fill(p);
 		if (r == 0)
@@ -276,23 +292,69 @@ static int attempt(struct publisher *p, const char *head, size_t headlen,
 	return status;
 }
 
+/* One request, head[0..n) and body, retried once on a new connection
+ * when a kept one had been closed. */
+static int request(struct publisher *p, const char *head, int n,
+    const char *body, size_t len)
+{
+	bool retry;
+	int status;
+
+	if (n < 0 || (size_t)n >= PUBLISH_IDS_MAX + 256)
+		return 0;
+	if (p->body != NULL)
+		buf_reset(p->body);
+	status = attempt(p, head, (size_t)n, body, len, &retry);
+	if (status == 0 && retry) {
+		if (p->body != NULL)
+			buf_reset(p->body);
+		status = attempt(p, head, (size_t)n, body, len, &retry);
+	}
+	return status;
+}
+
 int publisher_send(struct publisher *p, const char *method, const char *ids,
     const char *body, size_t len)
 {
 	char head[PUBLISH_IDS_MAX + 256];
-	bool retry;
-	int n, status;
 
-	n = snprintf(head, sizeof head, "%s /pub/%s HTTP/1.1\r\n"
+	return request(p, head, snprintf(head, sizeof head,
+	    "%s /pub/%s HTTP/1.1\r\n"
 	    "Host: chatd-relay\r\n"
 	    "Content-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n\r\n", method, ids, len);
-	if (n < 0 || (size_t)n >= sizeof head)
-		return 0;
-	status = attempt(p, head, (size_t)n, body, len, &retry);
-	if (status == 0 && retry)
-		status = attempt(p, head, (size_t)n, body, len, &retry);
+	    "Content-Length: %zu\r\n\r\n", method, ids, len), body, len);
+}
+
+int publisher_get(struct publisher *p, const char *id, struct buf *body)
+{
+	char head[PUBLISH_IDS_MAX + 256];
+	int status;
+
+	p->body = body;
+	status = request(p, head, snprintf(head, sizeof head,
+	    "GET /pub/%s HTTP/1.1\r\n"
+	    "Host: chatd-relay\r\n"
+	    "Accept: text/json\r\n\r\n", id), NULL, 0);
+	p->body = NULL;
+	buf_add(body, "", 0);	/* NUL-terminated even when empty */
 	return status;
+}
+
+long publisher_subscribers(const char *info)
+{
+	const char *v = strstr(info, "\"subscribers\":");
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return -1;
+	v += strlen("\"subscribers\":");
+	v += strspn(v, " ");
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end == v || errno != 0 || n < 0)
+		return -1;
+	return n;
 }
 
 bool publisher_next_ids(const char *list, size_t *off, char *out,

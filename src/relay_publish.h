@@ -2,7 +2,8 @@
  * (nginx/chatd.conf): one keep-alive connection over a unix socket,
  * requests with a Content-Length, answers read with a Content-Length or
  * chunked. Only what publishing needs: POST /pub/<channels> with an
- * event's JSON, DELETE /pub/<channel>. */
+ * event's JSON, DELETE /pub/<channel>, and GET /pub/<channel> for its
+ * subscriber count. */
 #ifndef CHATD_RELAY_PUBLISH_H
 #define CHATD_RELAY_PUBLISH_H
 
@@ -37,6 +38,19 @@ void publisher_free(struct publisher *p);
  * reload, its keepalive timeout) is retried once on a new one. */
 int publisher_send(struct publisher *p, const char *method, const char *ids,
     const char *body, size_t len);
+
+struct buf;
+
+/* GET /pub/<id>, one channel's info (nchan answers JSON for "Accept:
+ * text/json": {"messages": 3, "requested": -1, "subscribers": 2, ...}),
+ * into body (emptied first, at most 4 KiB kept, NUL-terminated; its len
+ * does not count the NUL). The status as publisher_send() returns it:
+ * 404 when nchan has no such channel (no subscriber, no message). */
+int publisher_get(struct publisher *p, const char *id, struct buf *body);
+
+/* The "subscribers" count of a channel's info as publisher_get() reads
+ * it; -1 when info has none. Pure: for tests. */
+long publisher_subscribers(const char *info);
 
 /* Cuts the next request's worth of a comma-separated channel list: from
  * list + *off, at most PUBLISH_CHANNELS_MAX ids in at most PUBLISH_IDS_MAX

@@ -129,6 +129,25 @@ static void test_oversized_id(void **state)
 	free(list);
 }
 
+/* The subscriber count of a channel's info, as nchan 1.3 writes it for
+ * "Accept: text/json"; -1 for anything else. */
+static void test_subscribers(void **state)
+{
+	(void)state;
+	assert_int_equal(publisher_subscribers("{\"messages\": 3, "
+	    "\"requested\": -1, \"subscribers\": 2, "
+	    "\"last_message_id\": \"1796181370:0\" }"), 2);
+	assert_int_equal(publisher_subscribers("{\"messages\": 4, "
+	    "\"requested\": -1, \"subscribers\": 0 }"), 0);
+	assert_int_equal(publisher_subscribers("{\"subscribers\":17}"), 17);
+	assert_int_equal(publisher_subscribers(""), -1);
+	assert_int_equal(publisher_subscribers("active subscribers: 2"), -1);
+	assert_int_equal(publisher_subscribers("{\"subscribers\": }"), -1);
+	assert_int_equal(publisher_subscribers("{\"subscribers\": -3}"), -1);
+	assert_int_equal(publisher_subscribers(
+	    "{\"subscribers\": 99999999999999999999999}"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_count_limit),
 		cmocka_unit_test(test_byte_limit),
 		cmocka_unit_test(test_oversized_id),
+		cmocka_unit_test(test_subscribers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
