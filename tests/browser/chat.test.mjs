@@ -1,0 +1,654 @@
+// chatd's web client in real headless Chromium (Debian's /usr/bin/chromium,
+// driven by playwright-core, which downloads no browser): the scenario of
+// issue 13, point 2, against a running stack.
+//
+//   node tests/browser/chat.test.mjs URL [ARTEFACT_DIR]
+//
+// URL is the stack's nginx (http://127.0.0.1:PORT). Every step is one
+// named check, printed as "[       OK ] name" or "[  FAILED  ] name: why";
+// after each step both pages are photographed into ARTEFACT_DIR
+// (NN-step-a.png, NN-step-b.png and NN-step.png with the two side by side).
+// A step that depends on one that failed is reported failed, not run.
+// The page load of a user in 5,000 chats needs the stack's psql: set
+// CHATD_STACK (the contrib/stack script) and CHATD_STACK_DIR (its state
+// directory); without them that check fails saying so.
+//
+// Timings are measured and printed, never asserted; every wait is bounded
+// (WAIT_MS), so a client that never shows something fails, it never hangs.
+// The last line is "browser checks: N passed, N failed"; the exit status
+// is 1 when any check failed. The elements are found by the data-testid
+// attributes of the DOM contract of issue 13 (see tests/browser/README).
+
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
+import path from 'node:path';
+
+const WAIT_MS = 15000;
+const BROWSER = process.env.CHATD_CHROMIUM || '/usr/bin/chromium';
+
+const [url, artefacts = path.resolve('tests/browser/artifacts')] = process.argv.slice(2);
+if (!url) {
+	console.error('usage: node chat.test.mjs URL [ARTEFACT_DIR]');
+	process.exit(2);
+}
+mkdirSync(artefacts, { recursive: true });
+
+// ---------------------------------------------------------------------------
+// Results
+
+let passed = 0;
+let failed = 0;
+const broken = new Set();	// names of steps that failed
+
+function ok(name) {
+	console.log(`[       OK ] ${name}`);
+	passed++;
+}
+function fail(name, why) {
+	console.log(`[  FAILED  ] ${name}: ${String(why).split('\n')[0]}`);
+	failed++;
+	broken.add(name);
+}
+function note(text) {
+	console.log(`    ${text}`);
+}
+
+// step NAME NEEDS FN — run FN as the check NAME, unless a step of NEEDS
+// failed; then photograph both pages. FN throws to fail.
+let shotNo = 0;
+async function step(name, needs, fn) {
+	const missing = needs.filter((n) => broken.has(n));
+	if (missing.length) {
+		fail(name, `not run: it needs "${missing[0]}", which failed`);
+		return;
+	}
+	try {
+		await fn();
+		ok(name);
+	} catch (e) {
+		fail(name, e && e.message ? e.message : e);
+	}
+	await photograph(name);
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+function check(cond, message) {
+	if (!cond) throw new Error(message);
+}
+
+// tid(page, id) — the elements of data-testid ID.
+const tid = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+// visible LOCATOR WHAT — wait until LOCATOR shows, or throw saying WHAT.
+async function visible(locator, what, timeout = WAIT_MS) {
+	try {
+		await locator.first().waitFor({ state: 'visible', timeout });
+	} catch {
+		throw new Error(`${what} did not show within ${timeout / 1000} s`);
+	}
+}
+
+// until PAGE FN ARG WHAT — wait until FN(ARG), run in PAGE, is truthy; its
+// value. Throws saying WHAT on timeout.
+async function until(page, fn, arg, what, timeout = WAIT_MS) {
+	try {
+		const handle = await page.waitForFunction(fn, arg, { timeout, polling: 50 });
+		return await handle.jsonValue();
+	} catch (e) {
+		if (e.name === 'TimeoutError' || /Timeout/.test(e.message))
+			throw new Error(`${what} (waited ${timeout / 1000} s)`);
+		throw e;
+	}
+}
+
+// texts PAGE — the message-text of every message of the open chat, in order.
+const texts = (page) => tid(page, 'message-list').locator('[data-testid="message-text"]').allInnerTexts()
+	.then((a) => a.map((t) => t.trim()));
+// messageIds PAGE — the data-message-id of every message, in order.
+const messageIds = (page) => tid(page, 'message').evaluateAll((els) => els.map((e) => e.dataset.messageId));
+
+// message PAGE TEXT — the message whose text is TEXT.
+const message = (page, text) => tid(page, 'message')
+	.filter({ has: page.locator('[data-testid="message-text"]', { hasText: text }) });
+
+// armSeen PAGE KEY SELECTOR TEXT — from now on, record in the page the
+// wall-clock time (Date.now()) at which an element matching SELECTOR with
+// text TEXT first exists. Read it with seenAt; the page's clock is the
+// machine's, as the other page's is.
+async function armSeen(page, key, selector, text) {
+	await page.evaluate(({ key, selector, text }) => {
+		window.__seen = window.__seen || {};
+		window.__seen[key] = null;
+		const test = () => {
+			if (window.__seen[key] != null) return;
+			for (const el of document.querySelectorAll(selector)) {
+				if (el.textContent.trim() === text) {
+					window.__seen[key] = Date.now();
+					observer.disconnect();
+					return;
+				}
+			}
+		};
+		const observer = new MutationObserver(test);
+		observer.observe(document.documentElement,
+			{ subtree: true, childList: true, characterData: true, attributes: true });
+		test();
+	}, { key, selector, text });
+}
+async function seenAt(page, key, what) {
+	return until(page, (k) => window.__seen && window.__seen[k], key, what);
+}
+
+// armEnter PAGE — record in the page the time of the next Enter keydown.
+async function armEnter(page) {
+	await page.evaluate(() => {
+		window.__enterAt = null;
+		window.addEventListener('keydown', (e) => {
+			if (e.key === 'Enter' && window.__enterAt == null) window.__enterAt = Date.now();
+		}, { capture: true, once: false });
+	});
+}
+
+// api PAGE PATH BODY — a POST of the API with PAGE's cookie session, as the
+// client makes it (Content-Type: application/json); the parsed answer.
+async function api(page, p, body = {}) {
+	const r = await page.context().request.post(new URL(p, url).href, {
+		data: JSON.stringify(body), headers: { 'Content-Type': 'application/json' },
+	});
+	const t = await r.text();
+	check(r.ok(), `${p} answered ${r.status()}: ${t}`);
+	return t ? JSON.parse(t) : null;
+}
+
+// png W H — a PNG of W x H pixels, a diagonal of two colours.
+function png(w, h) {
+	const crcTable = Array.from({ length: 256 }, (_, n) => {
+		let c = n;
+		for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+		return c >>> 0;
+	});
+	const crc = (buf) => {
+		let c = 0xffffffff;
+		for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+		return (c ^ 0xffffffff) >>> 0;
+	};
+	const chunk = (type, data) => {
+		const len = Buffer.alloc(4);
+		len.writeUInt32BE(data.length);
+		const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+		const c = Buffer.alloc(4);
+		c.writeUInt32BE(crc(td));
+		return Buffer.concat([len, td, c]);
+	};
+	const ihdr = Buffer.alloc(13);
+	ihdr.writeUInt32BE(w, 0);
+	ihdr.writeUInt32BE(h, 4);
+	ihdr[8] = 8;	// bit depth
+	ihdr[9] = 2;	// RGB
+	const raw = Buffer.alloc((w * 3 + 1) * h);
+	for (let y = 0; y < h; y++) {
+		const row = y * (w * 3 + 1);
+		for (let x = 0; x < w; x++) {
+			const [r, g, b] = x > y ? [230, 60, 40] : [40, 90, 220];
+			raw[row + 1 + x * 3] = r;
+			raw[row + 2 + x * 3] = g;
+			raw[row + 3 + x * 3] = b;
+		}
+	}
+	return Buffer.concat([
+		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+		chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
+	]);
+}
+
+// ---------------------------------------------------------------------------
+// The browser
+
+const launchArgs = process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [];
+let browser;
+try {
+	browser = await chromium.launch({ executablePath: BROWSER, args: launchArgs, headless: true });
+} catch (e) {
+	fail('Chromium starts', e.message);
+	console.log(`browser checks: ${passed} passed, ${failed} failed`);
+	process.exit(1);
+}
+console.log(`    Chromium ${browser.version()} (${BROWSER}); screenshots in ${artefacts}`);
+
+// Console errors, page errors and CSP violations of every page, by page
+// label; checked at the end.
+const problems = [];
+async function newUser(label, viewport = { width: 1100, height: 760 }) {
+	const context = await browser.newContext({ viewport });
+	context.setDefaultTimeout(WAIT_MS);
+	const page = await context.newPage();
+	page.on('console', (m) => {
+		if (m.type() === 'error') problems.push(`${label}: console: ${m.text()}`);
+	});
+	page.on('pageerror', (e) => problems.push(`${label}: page error: ${e.message}`));
+	await page.addInitScript(() => {
+		document.addEventListener('securitypolicyviolation', (e) =>
+			console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+	});
+	return { label, context, page };
+}
+
+const A = await newUser('A');
+const B = await newUser('B');
+const shooter = await (await browser.newContext({ viewport: { width: 1600, height: 600 } })).newPage();
+
+// photograph NAME — both pages into NN-name-a.png, NN-name-b.png, and the
+// two side by side into NN-name.png.
+async function photograph(name) {
+	const base = `${String(++shotNo).padStart(2, '0')}-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}`;
+	const shots = [];
+	for (const [u, suffix] of [[A, 'a'], [B, 'b']]) {
+		try {
+			const buf = await u.page.screenshot({ timeout: 5000 });
+			writeFileSync(path.join(artefacts, `${base}-${suffix}.png`), buf);
+			shots.push([u.label, buf]);
+		} catch (e) {
+			note(`screenshot of ${u.label} failed: ${e.message.split('\n')[0]}`);
+		}
+	}
+	if (shots.length !== 2) return;
+	try {
+		const img = ([label, buf]) => `<figure><figcaption>${label}</figcaption>` +
+			`<img src="data:image/png;base64,${buf.toString('base64')}"></figure>`;
+		await shooter.setContent(`<!doctype html><style>body{margin:0;display:flex;gap:8px;` +
+			`background:#777;font:14px sans-serif}figure{margin:4px}img{display:block;width:780px;` +
+			`border:1px solid #333}figcaption{color:#fff}</style><h1 hidden></h1>` +
+			`${shots.map(img).join('')}`);
+		writeFileSync(path.join(artefacts, `${base}.png`), await shooter.screenshot({ fullPage: true }));
+	} catch (e) {
+		note(`side-by-side screenshot failed: ${e.message.split('\n')[0]}`);
+	}
+}
+
+// signUp USER NAME PASSWORD — through the sign-in view.
+async function signUp(u, name, password) {
+	const { page } = u;
+	const r = await page.goto(url + '/', { waitUntil: 'load' });
+	check(r && r.ok(), `GET / answered ${r && r.status()}`);
+	u.csp = r.headers()['content-security-policy'] || '';
+	await visible(tid(page, 'auth-username'), 'the sign-in view (auth-username)');
+	await tid(page, 'auth-username').fill(name);
+	await tid(page, 'auth-password').fill(password);
+	await tid(page, 'auth-signup').click();
+	await visible(tid(page, 'me').filter({ hasText: name }), `"${name}" in the me element after signup`);
+	u.name = name;
+	u.id = (await api(page, '/users/me')).id;
+}
+
+const alice = 'alice';
+const bob = 'bob';
+const password = 'a browser test password';
+let chatId;		// A's and B's private chat
+let firstText;		// A's first message
+let bEnterToSeen;
+
+// --- the scenario ----------------------------------------------------------
+
+await step('A signs up through the page', [], () => signUp(A, alice, password));
+await step('B signs up through the page', [], () => signUp(B, bob, password));
+
+await step('the page is served with a strict Content-Security-Policy', ['A signs up through the page'], async () => {
+	const csp = A.csp;
+	check(csp, 'GET / has no Content-Security-Policy header');
+	note(`Content-Security-Policy: ${csp}`);
+	check(/(script-src|default-src)[^;]*'self'/.test(csp), `no script-src 'self' in: ${csp}`);
+	check(!/unsafe-inline|unsafe-eval/.test(csp.match(/script-src[^;]*/)?.[0] || csp),
+		`scripts may be inline or eval'd: ${csp}`);
+});
+
+await step('the session is the HttpOnly cookie, not kept in storage',
+	['A signs up through the page'], async () => {
+		const cookie = (await A.context.cookies(url)).find((c) => c.name === 'chatd_session');
+		check(cookie, 'no chatd_session cookie after signup');
+		check(cookie.httpOnly, 'the chatd_session cookie is not HttpOnly');
+		const leaked = await A.page.evaluate((token) => {
+			const all = [];
+			for (const s of [localStorage, sessionStorage])
+				for (let i = 0; i < s.length; i++) all.push(s.getItem(s.key(i)));
+			return all.some((v) => v && v.includes(token)) || document.cookie.includes(token);
+		}, cookie.value);
+		check(!leaked, 'the session token is readable from localStorage, sessionStorage or document.cookie');
+	});
+
+await step('the event stream is live on both pages',
+	['A signs up through the page', 'B signs up through the page'], async () => {
+		for (const u of [A, B])
+			await visible(tid(u.page, 'connection').filter({ hasText: /^\s*live\s*$/ }),
+				`"live" in ${u.label}'s connection element`);
+	});
+
+await step('A opens a private chat with B from the user list',
+	['A signs up through the page', 'B signs up through the page'], async () => {
+		const { page } = A;
+		const item = tid(page, 'user-item').and(page.locator(`[data-user-id="${B.id}"]`));
+		try {
+			await item.waitFor({ state: 'visible', timeout: 5000 });
+		} catch {
+			// No event announces a new account: a list loaded before B
+			// signed up may not have B yet.
+			note('B was not in A\'s user list (loaded before B signed up): A reloads');
+			await page.reload();
+			await visible(item, `B (data-user-id ${B.id}) in A's user list`);
+		}
+		check((await item.locator('[data-testid="user-name"]').innerText()).trim() === bob,
+			'the user-item of B does not say "bob"');
+		await visible(item.locator('[data-testid="user-online"]'), 'B\'s online mark in A\'s user list', 5000)
+			.catch((e) => note(`(not a failure of this step) ${e.message}`));
+		await item.click();
+		const chat = await api(page, '/chats/direct', { user: B.id });
+		chatId = chat.id;
+		await visible(tid(page, 'chat-item').and(page.locator(`[data-chat-id="${chatId}"]`)),
+			`the private chat ${chatId} in A's chat list`);
+		await visible(tid(page, 'chat-title'), 'the open chat\'s title on A\'s page');
+		await visible(tid(page, 'composer'), 'the composer on A\'s page');
+		const title = (await tid(page, 'chat-title').innerText()).trim();
+		check(title.includes(bob), `the open chat's title "${title}" does not name bob`);
+	});
+
+await step('A sends a message with Enter, B sees it without a reload, unread 1',
+	['A opens a private chat with B from the user list', 'the event stream is live on both pages'], async () => {
+		firstText = `hello bob, it is ${new Date().toISOString()}`;
+		const badge = `[data-testid="chat-item"][data-chat-id="${chatId}"] [data-testid="chat-unread"]`;
+		await armSeen(B.page, 'badge', badge, '1');
+		await armSeen(B.page, 'text', '*', firstText);	// anywhere on B's page (a preview)
+		await armEnter(A.page);
+		const composer = tid(A.page, 'composer');
+		await composer.fill(firstText);
+		await composer.press('Enter');
+		await visible(message(A.page, firstText), 'the message in A\'s own message list');
+		check((await composer.inputValue()) === '', 'the composer was not emptied after sending');
+		const seen = await seenAt(B.page, 'badge', `B's chat ${chatId} never showed an unread badge of 1`);
+		const enter = await A.page.evaluate(() => window.__enterAt);
+		bEnterToSeen = seen - enter;
+		note(`A's Enter to B's unread badge of 1: ${bEnterToSeen} ms (no reload of B's page)`);
+		const textSeen = await B.page.evaluate(() => window.__seen.text);
+		if (textSeen) note(`... and to the text on B's page: ${textSeen - enter} ms`);
+		check(B.page.url() === url + '/' || B.page.url().startsWith(url), 'B navigated away');
+	});
+
+await step('B opens the chat: the message is there and the badge goes',
+	['A sends a message with Enter, B sees it without a reload, unread 1'], async () => {
+		const { page } = B;
+		const item = tid(page, 'chat-item').and(page.locator(`[data-chat-id="${chatId}"]`));
+		await item.click();
+		await visible(message(page, firstText), 'A\'s message in B\'s open chat');
+		await until(page, (sel) => !document.querySelector(sel),
+			`[data-testid="chat-item"][data-chat-id="${chatId}"] [data-testid="chat-unread"]`,
+			'the unread badge stayed after B opened the chat');
+		const author = (await message(page, firstText).locator('[data-testid="message-author"]').innerText()).trim();
+		check(author.includes(alice), `the message's author reads "${author}", not alice`);
+		check((await message(page, firstText).locator('[data-testid="message-time"]').innerText()).trim(),
+			'the message has no time');
+		// The read marker reached the server, not only the page.
+		let unread;
+		for (let i = 0; i < 50; i++) {
+			unread = (await api(page, '/chats/get')).find((c) => c.id === chatId)?.unread;
+			if (unread === 0) break;
+			await page.waitForTimeout(100);
+		}
+		check(unread === 0, `chats/get still says ${unread} unread for B: the client never called chats/read`);
+	});
+
+const pic = png(24, 16);
+let imageId;
+await step('B replies with an image and A sees it inline',
+	['B opens the chat: the message is there and the badge goes'], async () => {
+		const before = new Set(await messageIds(A.page));
+		await tid(B.page, 'attach').setInputFiles({ name: 'diagonal.png', mimeType: 'image/png', buffer: pic });
+		// Either the client sends the file at once, or it waits in the
+		// composer for Send.
+		const mine = tid(B.page, 'message-image');
+		try {
+			await mine.first().waitFor({ state: 'attached', timeout: 3000 });
+			note('the image was sent as soon as it was chosen');
+		} catch {
+			note('the image waited in the composer: B presses Send');
+			await tid(B.page, 'send').click();
+			await visible(mine, 'the image in B\'s own message list');
+		}
+		const img = tid(A.page, 'message-image').first();
+		await visible(img, 'the image message on A\'s page');
+		check(await img.evaluate((e) => e.tagName === 'IMG'), 'message-image is not an <img>');
+		const size = await until(A.page, (el) => el.complete && el.naturalWidth > 0 &&
+			[el.naturalWidth, el.naturalHeight], await img.elementHandle(),
+			'the <img> on A\'s page never loaded (naturalWidth stayed 0)');
+		check(size[0] === 24 && size[1] === 16, `the <img> is ${size[0]}x${size[1]}, not the 24x16 PNG B sent`);
+		const after = await messageIds(A.page);
+		imageId = after.find((id) => !before.has(id));
+		check(imageId, 'no new message id on A\'s page');
+		note(`the image is message ${imageId}, ${size[0]}x${size[1]} px on A's page`);
+	});
+
+let editedText;
+await step('A edits a message and B\'s page follows',
+	['A sends a message with Enter, B sees it without a reload, unread 1'], async () => {
+		const { page } = A;
+		editedText = `${firstText} (edited)`;
+		const id = await message(page, firstText).getAttribute('data-message-id');
+		A.editedId = id;
+		await armSeen(B.page, 'edit', `[data-testid="message"][data-message-id="${id}"] [data-testid="message-text"]`, editedText);
+		await armEnter(page);
+		// The edit is a prompt() or an editor that takes the focus: both
+		// are answered with the new text and Enter.
+		let dialog = false;
+		const onDialog = async (d) => {
+			dialog = true;
+			await d.accept(d.type() === 'prompt' ? editedText : undefined);
+		};
+		page.on('dialog', onDialog);
+		await message(page, firstText).locator('[data-testid="message-edit"]').click();
+		await page.waitForTimeout(300);
+		if (!dialog) {
+			const editable = await page.evaluate(() => {
+				const e = document.activeElement;
+				return !!e && (e.tagName === 'TEXTAREA' || e.tagName === 'INPUT' || e.isContentEditable);
+			});
+			check(editable, 'message-edit opened neither a prompt nor an editor with the focus');
+			await page.keyboard.press('ControlOrMeta+A');
+			await page.keyboard.insertText(editedText);
+			await page.keyboard.press('Enter');
+		}
+		page.off('dialog', onDialog);
+		note(`the edit was made in ${dialog ? 'a prompt() dialog' : 'a focused editor'}`);
+		await visible(page.locator(`[data-testid="message"][data-message-id="${id}"] [data-testid="message-text"]`,
+			{ hasText: editedText }), 'the edited text on A\'s page');
+		const seen = await seenAt(B.page, 'edit', 'B\'s page never showed the edited text');
+		const enter = await page.evaluate(() => window.__enterAt);
+		if (enter) note(`A's Enter to the edit on B's page: ${seen - enter} ms`);
+	});
+
+await step('A deletes a message and B\'s page follows',
+	['A edits a message and B\'s page follows'], async () => {
+		const { page } = A;
+		const id = A.editedId;
+		const sel = `[data-testid="message"][data-message-id="${id}"]`;
+		check(await B.page.locator(sel).count() === 1, `message ${id} is not on B's page before the delete`);
+		const onDialog = (d) => d.accept();
+		page.on('dialog', onDialog);
+		await page.locator(sel).locator('[data-testid="message-delete"]').click();
+		await until(page, (s) => !document.querySelector(s), sel, `message ${id} stayed on A's page`);
+		await until(B.page, (s) => !document.querySelector(s), sel, `message ${id} stayed on B's page`);
+		page.off('dialog', onDialog);
+		const left = (await api(B.page, '/messages/get', { chat: chatId })).map((m) => m.id);
+		check(!left.includes(id), `messages/get still has message ${id}`);
+		check(JSON.stringify(await messageIds(B.page)) === JSON.stringify(left),
+			`B's page shows ${await messageIds(B.page)}, messages/get ${left}`);
+	});
+
+const three = [1, 2, 3].map((n) => `while you were away, ${n} of 3`);
+await step('A goes offline, B sends three messages, A comes back and shows all three in order',
+	['B opens the chat: the message is there and the badge goes'], async () => {
+		await A.context.setOffline(true);
+		let offline = true;
+		try {
+			await visible(tid(A.page, 'connection').filter({ hasText: /^\s*offline\s*$/ }),
+				'"offline" in A\'s connection element with A\'s network cut');
+			const composer = tid(B.page, 'composer');
+			for (const t of three) {
+				await composer.fill(t);
+				await composer.press('Enter');
+				await visible(message(B.page, t), `"${t}" on B's page`);
+			}
+			// Nothing reaches A while its network is cut: the catch-up
+			// below is what brings the three.
+			const meanwhile = await texts(A.page);
+			check(!three.some((t) => meanwhile.includes(t)),
+				'A showed a message sent while its network was cut: the cut did not hold');
+			await photograph('A offline, B sent three');
+			const catchup = [];
+			const onRequest = (r) => {
+				const p = new URL(r.url()).pathname;
+				if (p === '/events/get' || p === '/messages/get' || p === '/events') catchup.push(p);
+			};
+			A.page.on('request', onRequest);
+			const back = Date.now();
+			await A.context.setOffline(false);
+			offline = false;
+			await until(A.page, (want) => {
+				const got = [...document.querySelectorAll('[data-testid="message-list"] [data-testid="message-text"]')]
+					.map((e) => e.textContent.trim());
+				return want.every((t) => got.includes(t));
+			}, three, 'A did not show the three messages after coming back online');
+			note(`back online to all three shown on A's page: ${Date.now() - back} ms; ` +
+				`A asked ${catchup.join(', ') || 'nothing'}`);
+			A.page.off('request', onRequest);
+			const got = await texts(A.page);
+			const order = three.map((t) => got.indexOf(t));
+			check(order[0] < order[1] && order[1] < order[2], `A shows them in the order ${order}`);
+			check(got.filter((t) => three.includes(t)).length === 3, 'A shows one of the three twice');
+			const ids = await messageIds(A.page);
+			check(JSON.stringify(ids) === JSON.stringify(await messageIds(B.page)),
+				`A shows messages ${ids}, B ${await messageIds(B.page)}`);
+			await visible(tid(A.page, 'connection').filter({ hasText: /^\s*live\s*$/ }),
+				'"live" again in A\'s connection element');
+		} finally {
+			if (offline) await A.context.setOffline(false);
+		}
+	});
+
+await step('/chat/<id> opens the app with that chat selected',
+	['B opens the chat: the message is there and the badge goes'], async () => {
+		const page = await B.context.newPage();
+		try {
+			const r = await page.goto(`${url}/chat/${chatId}`);
+			check(r && r.ok(), `GET /chat/${chatId} answered ${r && r.status()}`);
+			await visible(message(page, three[2]), `the chat's newest message on /chat/${chatId}`);
+			const title = (await tid(page, 'chat-title').innerText()).trim();
+			check(title.includes(alice), `the title "${title}" does not name alice`);
+		} finally {
+			await page.close();
+		}
+	});
+
+await step('B\'s page is readable 375 px wide', ['B opens the chat: the message is there and the badge goes'], async () => {
+	await B.page.setViewportSize({ width: 375, height: 740 });
+	await B.page.waitForTimeout(300);
+	const width = await B.page.evaluate(() => document.documentElement.scrollWidth);
+	check(width <= 375, `the page is ${width} px wide at a 375 px viewport (it scrolls sideways)`);
+	await B.page.screenshot({ path: path.join(artefacts, 'phone-b.png'), fullPage: false });
+	note(`B's page at 375 px: ${path.join(artefacts, 'phone-b.png')}`);
+	await B.page.setViewportSize({ width: 1100, height: 760 });
+});
+
+await step('every control has a label', ['A signs up through the page'], async () => {
+	const unlabelled = await A.page.evaluate(() => [...document.querySelectorAll('input, textarea, select, button')]
+		.filter((e) => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') &&
+			!e.getAttribute('aria-labelledby') && !(e.tagName === 'BUTTON' && e.textContent.trim()) &&
+			!e.getAttribute('title'))
+		.map((e) => e.dataset.testid || e.outerHTML.slice(0, 60)));
+	check(!unlabelled.length, `unlabelled: ${unlabelled.join(', ')}`);
+});
+
+await step('A logs out, a wrong password is refused, A logs in again', ['A signs up through the page'], async () => {
+	const { page } = A;
+	await tid(page, 'logout').click();
+	await visible(tid(page, 'auth-username'), 'the sign-in view after logout');
+	await page.reload();
+	await visible(tid(page, 'auth-username'), 'the sign-in view after logout and a reload');
+	await tid(page, 'auth-username').fill(alice);
+	await tid(page, 'auth-password').fill('not the password');
+	await tid(page, 'auth-login').click();
+	await visible(tid(page, 'auth-error').filter({ hasText: 'wrong password' }),
+		'auth-error with the API\'s message ("unknown user or wrong password")');
+	await tid(page, 'auth-password').fill(password);
+	await tid(page, 'auth-login').click();
+	await visible(tid(page, 'me').filter({ hasText: alice }), '"alice" in the me element after login');
+});
+
+// --- a user in 5,000 chats --------------------------------------------------
+
+const BIG = 5000;
+await step(`a page load of a user in ${BIG} chats shows the chat list`, [], async () => {
+	const stack = process.env.CHATD_STACK, dir = process.env.CHATD_STACK_DIR;
+	check(stack && dir, 'CHATD_STACK and CHATD_STACK_DIR are not set: no psql to make the chats with');
+	const C = await newUser('C');
+	try {
+		await signUp(C, 'carol', password);
+		const t0 = Date.now();
+		// One statement: BIG group chats owned by carol, with her as their
+		// member and one message each, the newest chat last.
+		const sql = `
+			BEGIN;
+			CREATE TEMP TABLE big ON COMMIT DROP AS
+			  SELECT g, now() - (${BIG} - g) * interval '1 second' AS at FROM generate_series(1, ${BIG}) g;
+			WITH c AS (
+			  INSERT INTO chats (name, created_at, type, owner_id)
+			  SELECT 'carol''s chat ' || g, at - interval '1 hour', 'group', ${C.id} FROM big ORDER BY g
+			  RETURNING id, name)
+			INSERT INTO chat_members (chat_id, user_id) SELECT id, ${C.id} FROM c;
+			INSERT INTO messages (chat_id, author_id, text, created_at)
+			  SELECT c.id, ${C.id}, 'message ' || g, at FROM big JOIN chats c ON c.name = 'carol''s chat ' || g;
+			UPDATE chats c SET last_message_at = m.created_at, last_message_id = m.id
+			  FROM messages m WHERE m.chat_id = c.id AND c.owner_id = ${C.id};
+			COMMIT;
+			SELECT count(*) FROM chat_members WHERE user_id = ${C.id};`;
+		const out = execFileSync(stack, ['psql', dir, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+			{ encoding: 'utf8', timeout: 120000 }).trim();
+		check(out.split('\n').pop() === String(BIG), `psql made ${out} chats, not ${BIG}`);
+		note(`${BIG} chats made through psql in ${Date.now() - t0} ms`);
+		const listed = await api(C.page, '/chats/get');
+		check(listed.length === BIG, `chats/get answers ${listed.length} chats`);
+		const apiStart = Date.now();
+		await api(C.page, '/chats/get');
+		const apiMs = Date.now() - apiStart;
+
+		const start = Date.now();
+		await C.page.goto(url + '/', { waitUntil: 'commit' });
+		const newest = tid(C.page, 'chat-item').and(C.page.locator(`[data-chat-id="${listed[0].id}"]`));
+		await visible(newest, `the newest chat (${listed[0].id}) in carol's chat list`, 30000);
+		const shown = Date.now() - start;
+		const nav = await C.page.evaluate(() => {
+			const n = performance.getEntriesByType('navigation')[0];
+			return n ? { dcl: Math.round(n.domContentLoadedEventEnd), load: Math.round(n.loadEventEnd) } : {};
+		});
+		const items = await tid(C.page, 'chat-item').evaluateAll((els) => els.map((e) => e.dataset.chatId));
+		note(`page load to the chat list shown: ${shown} ms (DOMContentLoaded ${nav.dcl} ms, ` +
+			`load ${nav.load} ms; chats/get of ${BIG} alone: ${apiMs} ms); ${items.length} chat-items rendered`);
+		const want = listed.slice(0, Math.min(items.length, 50)).map((c) => c.id);
+		check(JSON.stringify(items.slice(0, want.length)) === JSON.stringify(want),
+			'the chat list is not in chats/get order');
+		await C.page.screenshot({ path: path.join(artefacts, `chats-${BIG}.png`) });
+		note(`carol's page: ${path.join(artefacts, `chats-${BIG}.png`)}`);
+	} finally {
+		await C.context.close();
+	}
+});
+
+await step('no console error, page error or CSP violation', [], async () => {
+	check(!problems.length, `${problems.length}: ${problems.slice(0, 3).join(' | ')}`);
+});
+for (const p of problems.slice(0, 20)) note(p);
+
+if (bEnterToSeen != null) note(`summary: A's Enter to B's page: ${bEnterToSeen} ms`);
+await browser.close();
+console.log(`browser checks: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
