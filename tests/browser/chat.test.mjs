@@ -17,7 +17,10 @@
 // (WAIT_MS), so a client that never shows something fails, it never hangs.
 // The last line is "browser checks: N passed, N failed"; the exit status
 // is 1 when any check failed. The elements are found by the data-testid
-// attributes of the DOM contract of issue 13 (see tests/browser/README).
+// attributes the web client promises (issue 13's DOM contract: auth-*, me,
+// logout, connection, chat-list/-item/-name/-time/-unread, user-list/-item/
+// -name/-online, chat-title, message-list, message(-author/-text/-time/
+// -image/-file/-edit/-delete), composer, send, attach).
 
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
