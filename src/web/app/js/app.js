@@ -1,0 +1,175 @@
+// The web client's entry point: decides between the sign-in view and the
+// app, owns the signed-in state (the user, the chat list, the people list,
+// the open chat, the event feed) and routes live events to them.
+// URLs: / is the app; /chat/<id> is the app with that chat open.
+import { call, setUnauthorizedHandler } from './api.js';
+import { byTestId, showError } from './views.js';
+import { EventFeed } from './events.js';
+import { ChatList } from './chatlist.js';
+import { UserList } from './userlist.js';
+import { ChatPane } from './chat.js';
+import { wireAuth, showAuthView } from './auth.js';
+import { wireSearch } from './search.js';
+import { wireGroupForm } from './group.js';
+
+const app = {
+  me: null,
+  feed: null,
+  chats: null,
+  users: null,
+  pane: null,
+  pollTimer: null,
+};
+
+function chatFromPath() {
+  const m = /^\/chat\/([0-9]+)$/.exec(location.pathname);
+  return m ? m[1] : null;
+}
+
+// select(chatId): open the chat, in the URL too (a new history entry).
+app.select = (chatId, push = true) => {
+  if (push && chatFromPath() !== chatId) history.pushState(null, '', `/chat/${chatId}`);
+  document.body.classList.add('chat-open');
+  app.chats.select(chatId);
+  return app.pane.open(chatId);
+};
+
+function closeChat() {
+  document.body.classList.remove('chat-open');
+  app.chats.select(null);
+  app.pane.close();
+}
+
+// openDirect(userId): the private chat with the user, made if needed.
+async function openDirect(userId) {
+  const { id } = await call('/chats/direct', { user: userId });
+  if (!app.chats.get(id)) await app.chats.load();
+  await app.select(id);
+}
+
+function setConnection(state) {
+  const node = byTestId('connection');
+  node.textContent = state;
+  node.classList.toggle('live', state === 'live');
+}
+
+function onEvent(ev) {
+  const open = app.pane.chatId;
+  const d = ev.data || {};
+  switch (ev.type) {
+  case 'message.created': {
+    const mine = d.author === app.me.id;
+    app.chats.message(d, !mine && !(open === d.chat && app.pane.isVisible()));
+    if (open === d.chat) app.pane.added(d);
+    break;
+  }
+  case 'message.edited':
+    if (open === ev.chat) app.pane.edited(d);
+    break;
+  case 'message.deleted':
+    if (open === ev.chat) app.pane.deleted(d.id);
+    app.chats.reloadSoon();   // its time, its place, its unread count
+    break;
+  case 'chat.read':
+    app.chats.read(ev.chat, d.message);
+    break;
+  case 'chat.created':
+    app.chats.reloadSoon();
+    break;
+  case 'chat.member_added':
+  case 'chat.member_removed':
+    app.chats.reloadSoon();
+    if (open === ev.chat) {
+      if (ev.type === 'chat.member_removed' && d.user === app.me.id) closeChat();
+      else app.pane.members.load(app.chats.get(open)).catch(() => {});
+    }
+    break;
+  case 'presence':
+    app.users.presence(d.user, d.online);
+    break;
+  case 'typing':
+    if (open === ev.chat && d.user !== app.me.id) app.pane.typing(d.user);
+    break;
+  default:
+    break;   // a type of a later version
+  }
+}
+
+// onReset(): the server no longer has the events we missed: reload.
+async function onReset() {
+  await Promise.all([app.chats.load(), app.users.load()]);
+  if (app.pane.chatId) await app.pane.open(app.pane.chatId);
+}
+
+// A new user appears in no event of ours: the people list is read again
+// now and then (often while it is small, rarely once it is large).
+function pollUsers() {
+  clearTimeout(app.pollTimer);
+  const ms = app.users.users.size < 1000 ? 5000 : 60000;
+  app.pollTimer = setTimeout(async () => {
+    if (!app.me) return;
+    if (document.visibilityState === 'visible') await app.users.load().catch(() => {});
+    pollUsers();
+  }, ms);
+}
+
+// signedIn(): the app for the session the cookie holds.
+async function signedIn() {
+  app.me = await call('/users/me', {});
+  byTestId('me').textContent = app.me.username;
+  showAuthView(false);
+  app.feed = new EventFeed({ onEvent, onState: setConnection, onReset });
+  const feedStarted = app.feed.start().catch(() => setConnection('offline'));
+  await Promise.all([feedStarted, app.chats.load(), app.users.load()]);
+  pollUsers();
+  const chat = chatFromPath();
+  if (chat) await app.select(chat, false);
+}
+
+function signedOut() {
+  if (app.feed) app.feed.stop();
+  app.feed = null;
+  app.me = null;
+  clearTimeout(app.pollTimer);
+  closeChat();
+  app.chats.root.replaceChildren();
+  app.users.root.replaceChildren();
+  byTestId('search-results').replaceChildren();
+  showAuthView(true);
+}
+
+function wire() {
+  app.chats = new ChatList(byTestId('chat-list'), (id) => app.select(id));
+  app.users = new UserList(byTestId('user-list'),
+    (id) => openDirect(id).catch((e) => showError(document.getElementById('pane-error'), e)));
+  app.pane = new ChatPane(app);
+  wireAuth(signedIn);
+  wireSearch(app);
+  wireGroupForm(app);
+  setUnauthorizedHandler(() => { if (app.me) signedOut(); });
+  byTestId('logout').addEventListener('click', async () => {
+    try { await call('/auth/logout', {}); } catch (e) { /* ended already */ }
+    signedOut();
+  });
+  document.getElementById('back').addEventListener('click', () => {
+    history.pushState(null, '', '/');
+    closeChat();
+  });
+  window.addEventListener('popstate', () => {
+    if (!app.me) return;
+    const chat = chatFromPath();
+    if (chat) app.select(chat, false); else closeChat();
+  });
+}
+
+async function boot() {
+  wire();
+  try {
+    await signedIn();
+  } catch (e) {
+    signedOut();
+    if (e.status !== 401) showError(byTestId('auth-error'), e);
+  }
+}
+
+boot();
