@@ -70,13 +70,16 @@ export class ChatList {
     else this.update(chatId, { unread: 0 });
   }
 
+  // select(id): mark the open chat's entry (id null: none).
   select(id) {
-    this.selected = id;
-    for (const [cid, li] of this.items) {
+    for (const cid of new Set([this.selected, id])) {
+      const li = cid != null && this.items.get(cid);
+      if (!li) continue;
       const on = cid === id;
       li.classList.toggle('selected', on);
       const b = li.querySelector('button');
       if (on) b.setAttribute('aria-current', 'true'); else b.removeAttribute('aria-current');
     }
+    this.selected = id;
   }
 }

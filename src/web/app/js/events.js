@@ -12,10 +12,14 @@
 //   position (410 gone): the caller reloads its state; the feed continues
 //   from the newest event.
 // - After an error the feed reconnects by itself, with a backoff of 1 s
-//   doubling to 16 s, and at once when the browser says it is online.
+//   doubling to 16 s, and at once when the browser says it is online. When
+//   the browser says it is offline the stream is closed at once (an open
+//   connection may otherwise hang on unnoticed), and a stream silent for
+//   longer than two of nginx's 30 s pings is taken for lost.
 import { call, idLess } from './api.js';
 
 const PAGE = 1000;
+const SILENCE_MS = 65000;
 
 export class EventFeed {
   constructor({ onEvent, onState, onReset }) {
@@ -31,6 +35,8 @@ export class EventFeed {
     this.timer = null;
     this.stopped = true;
     this.onOnline = () => this.reconnect(0);
+    this.onOffline = () => this.lost();
+    this.watchdog = null;
   }
 
   // start() takes the newest event id as the position (what happened
@@ -38,6 +44,7 @@ export class EventFeed {
   async start() {
     this.stopped = false;
     window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
     await this.takeNewestPosition();
     this.connect();
   }
@@ -45,7 +52,9 @@ export class EventFeed {
   stop() {
     this.stopped = true;
     window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
     clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
     if (this.es) this.es.close();
     this.es = null;
     this.onState('offline');
@@ -64,23 +73,36 @@ export class EventFeed {
     es.onopen = () => {
       if (es !== this.es) return;
       this.delay = 1000;
+      this.alive();
       this.onState('live');
       this.catchUp();
     };
     es.onmessage = (m) => {
       if (es !== this.es) return;
+      this.alive();
       let ev;
       try { ev = JSON.parse(m.data); } catch (e) { return; }
       if (this.catching) this.queue.push(ev); else this.deliver(ev);
     };
-    es.onerror = () => {
-      if (es !== this.es) return;
-      this.onState('offline');
-      es.close();
-      this.es = null;
-      this.reconnect(this.delay);
-      this.delay = Math.min(this.delay * 2, 16000);
-    };
+    es.addEventListener('ping', () => { if (es === this.es) this.alive(); });
+    es.onerror = () => { if (es === this.es) this.lost(); };
+  }
+
+  // alive(): the stream spoke; lost() if it falls silent.
+  alive() {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.lost(), SILENCE_MS);
+  }
+
+  // lost(): close the stream, say so, and try again after the backoff.
+  lost() {
+    clearTimeout(this.watchdog);
+    if (this.es) this.es.close();
+    this.es = null;
+    this.onState('offline');
+    if (navigator.onLine === false) return;   // 'online' brings us back
+    this.reconnect(this.delay);
+    this.delay = Math.min(this.delay * 2, 16000);
   }
 
   reconnect(ms) {
@@ -111,10 +133,7 @@ export class EventFeed {
         if (page.length < PAGE) break;
       }
     } catch (e) {
-      // The stream will fail too and bring us back here.
-      if (this.es) { this.es.close(); this.es = null; }
-      this.onState('offline');
-      this.reconnect(this.delay);
+      this.lost();
     } finally {
       this.catching = false;
       const queued = this.queue;

@@ -70,7 +70,7 @@ export function userItem(user, onOpen) {
   return el('li', { testid: 'user-item', class: 'user-item', data: { userId: user.id } },
     el('button', { type: 'button', class: 'item-button', on: { click: () => onOpen(user.id) },
       'aria-label': `Chat with ${user.username}${user.online ? ' (online)' : ''}` },
-      user.online ? el('span', { testid: 'user-online', class: 'dot', title: 'online' }) : null,
+      user.online ? el('span', { testid: 'user-online', class: 'dot', title: 'online' }) : el('span', { class: 'dot off' }),
       el('span', { testid: 'user-name', class: 'name' }, user.username)));
 }
 
