@@ -151,6 +151,28 @@ function routes(file, srcdir) {
 	ok('every documented operation is a route of chatd\'s table', extra.length === 0, `not in src/routes.def: ${extra.join(', ')}`);
 	const staleInternal = [...internal].filter((k) => !want.has(k));
 	ok('every x-chatd-internal entry is a route of chatd\'s table', staleInternal.length === 0, staleInternal.join(', '));
+	reference(doc, srcdir);
+}
+
+// What API.md (the reference) and the document must share: every path
+// (API.md writes /files/<id>/<name>), every section an operation cites,
+// and every error code of its part 3.1.
+function reference(doc, srcdir) {
+	const md = readFileSync(`${srcdir}/contrib/doc/API.md`, 'utf8');
+	const heads = new Set([...md.matchAll(/^###\s+([0-9]+\.[0-9]+)\s/gm)].map((m) => m[1]));
+	const why = [];
+	for (const { method, path, op } of operations(doc)) {
+		const p = path.replace(/\{(\w+)\}/g, '<$1>');
+		if (!md.includes(p)) why.push(`${method} ${path}: API.md never names ${p}`);
+		for (const m of (op.description || '').matchAll(/See API\.md ([0-9]+\.[0-9]+)/g))
+			if (!heads.has(m[1])) why.push(`${method} ${path}: API.md has no section ${m[1]}`);
+	}
+	ok('every operation\'s path and cited section are in API.md', why.length === 0, why.join('; '));
+	const part = md.slice(md.indexOf('### 3.1'), md.indexOf('### 3.2'));
+	const codes = new Set([...part.matchAll(/^\| [0-9]{3} \| [^|]+ \| `(\w+)` \|/gm)].map((m) => m[1]));
+	const enumd = new Set(doc.components.schemas.Error.properties.error.enum);
+	const diff = [...codes].filter((c) => !enumd.has(c)).concat([...enumd].filter((c) => !codes.has(c)));
+	ok(`the error codes are API.md 3.1's ${codes.size}`, codes.size > 0 && diff.length === 0, `differ: ${diff.join(', ')}`);
 }
 
 const [cmd, file, arg] = process.argv.slice(2);
