@@ -122,15 +122,19 @@ async function load(browser, token, p, mark) {
 	const t = await page.evaluate((m) => {
 		const nav = performance.getEntriesByType('navigation')[0];
 		const api = {};
+		const calls = [];
 		for (const r of performance.getEntriesByType('resource')) {
 			const q = new URL(r.name).pathname;
-			if (r.initiatorType === 'fetch' && !(q in api)) api[q] = { start: r.startTime, end: r.responseEnd };
+			if (r.initiatorType !== 'fetch') continue;
+			if (!(q in api)) api[q] = { start: r.startTime, end: r.responseEnd };
+			calls.push({ path: q, start: r.startTime, end: r.responseEnd, bytes: r.encodedBodySize });
 		}
 		return {
 			shownMs: window.__chatdShown[m],
 			markMs: performance.getEntriesByName(m)[0].startTime,
 			dclMs: nav.domContentLoadedEventEnd,
 			api,
+			calls,
 		};
 	}, mark);
 	t.requests = [];
@@ -267,6 +271,18 @@ for (const [name, L] of Object.entries(loads)) {
 	}
 	row(`\`GET ${L.path}\``, '**all**', n, `**${f0(total)}**`, f0(totalBody),
 		`× ${L.apiPath} alone (its body, ${f0(t.apiBytes)} bytes): **${f1(total / t.apiBytes)}**`);
+}
+out.push('');
+out.push('## The page\'s API calls');
+out.push('');
+out.push('Every fetch of the first round\'s load, in the order it started (resource timing, ms from the navigation start; the event stream is not a fetch), and the mark: what the page waits for before it shows the chat list or the newest page.');
+out.push('');
+head('load', 'call', 'start ms', 'end ms', 'body bytes');
+for (const [name, L] of Object.entries(loads)) {
+	const t = res[name][0];
+	if (!t) continue;
+	for (const c of t.calls) row(`\`GET ${L.path}\``, c.path, f0(c.start), f0(c.end), f0(c.bytes));
+	row(`\`GET ${L.path}\``, `*${L.mark}* (then its frame)`, f0(t.markMs), f0(t.shownMs), '');
 }
 console.log(out.join('\n'));
 if (failures) console.error(`webload: ${failures} check(s) failed`);
