@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The web client in real headless Chromium (tests/browser/chat.test.mjs),
-# against a private stack: PostgreSQL, chatd with its relay, nginx with
-# nchan serving the client's static files. make check's entry.
+# The web client (tests/browser/chat.test.mjs), then the API's docs page
+# (docs.test.mjs), in real headless Chromium, against a private stack:
+# PostgreSQL, chatd with its relay, nginx with nchan serving the client's
+# static files and the docs. make check's entry.
 #
 # Skipped (77) when Debian's /usr/bin/chromium or the npm packages
 # (tests/browser/node_modules/playwright-core: `npm ci` in tests/browser)
@@ -44,19 +45,31 @@ CHATD_PORT=$port CHATD_WORKERS=${CHATD_WORKERS:-4} "$stack" start "$st" >"$dir/s
 }
 url=http://127.0.0.1:$port
 
-# The test prints one "[       OK ]" or "[  FAILED  ]" line per check;
-# they are counted here, so that a run cut short (a crash, the watchdog)
-# still counts one failure.
+# The docs page's checks need swagger-ui-dist (`npm ci` in src/web/docs);
+# without it they check that /docs says so, and the rest is skipped.
+docs_renderer=present
+[[ -f $CHATD_SRCDIR/src/web/docs/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]] ||
+	docs_renderer=absent
+
+# Each test prints one "[       OK ]", "[  FAILED  ]" or "[  SKIPPED ]"
+# line per check; they are counted here, so that a run cut short (a crash,
+# the watchdog) still counts one failure.
 echo "screenshots: $artifacts"
-CHATD_STACK=$stack CHATD_STACK_DIR=$st timeout -k 10 600 \
-	node "$here/chat.test.mjs" "$url" "$artifacts" 2>&1 | tee "$dir/out"
-status=${PIPESTATUS[0]}
-passed=$(grep -c '^\[       OK \]' "$dir/out")
-failed=$(grep -c '^\[  FAILED  \]' "$dir/out")
-if ((status != 0 && failed == 0)); then
-	echo "[  FAILED  ] chat.test.mjs exited with status $status before reporting a failure"
-	failed=1
-fi
+passed=0 failed=0 skipped=0
+for test in chat.test.mjs docs.test.mjs; do
+	CHATD_STACK=$stack CHATD_STACK_DIR=$st CHATD_DOCS_RENDERER=$docs_renderer timeout -k 10 600 \
+		node "$here/$test" "$url" "$artifacts" 2>&1 | tee "$dir/out"
+	status=${PIPESTATUS[0]}
+	p=$(grep -c '^\[       OK \]' "$dir/out")
+	f=$(grep -c '^\[  FAILED  \]' "$dir/out")
+	if ((status != 0 && f == 0)); then
+		echo "[  FAILED  ] $test exited with status $status before reporting a failure"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + $(grep -c '^\[  SKIPPED \]' "$dir/out")))
+done
 if ((failed)); then
 	for log in nginx-error.log chatd.log; do
 		echo "----- $log (last 20 lines) -----"
@@ -65,6 +78,7 @@ if ((failed)); then
 fi
 echo "screenshots: $artifacts"
 echo "[  PASSED  ] $passed test(s)."
+((skipped)) && echo "[  SKIPPED ] $skipped test(s)."
 if ((failed)); then
 	echo "[  FAILED  ] $failed test(s), listed above"
 	exit 1
