@@ -120,10 +120,25 @@ async function signedIn() {
   showAuthView(false);
   app.feed = new EventFeed({ onEvent, onState: setConnection, onReset });
   const feedStarted = app.feed.start().catch(() => setConnection('offline'));
-  await Promise.all([feedStarted, app.chats.load(), app.users.load()]);
-  pollUsers();
+  // The chat of the URL opens as soon as the chat list is there: its
+  // authors' names come with its members (chats/members), so it does not
+  // wait for the whole people list (five pages of users/list for 5,000
+  // people, read one after another), which fills in beside it.
+  const people = app.users.load().then(peopleLoaded);
+  await Promise.all([feedStarted, app.chats.load()]);
   const chat = chatFromPath();
   if (chat) await app.select(chat, false);
+  await people;
+}
+
+// peopleLoaded(): the people list is complete. An owner's panel opened
+// before it offered only the people known then: it is filled again.
+function peopleLoaded() {
+  pollUsers();
+  const members = app.pane.members;
+  if (app.pane.chatId && !members.panel.hidden)
+    return members.load(app.chats.get(app.pane.chatId)).catch(() => {});
+  return undefined;
 }
 
 function signedOut() {
