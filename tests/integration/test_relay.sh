@@ -16,6 +16,7 @@
 #   - PostgreSQL restarted, nginx reloaded: the relay publishes on;
 #   - a streams row nchan holds no stream of (its unsubscribe never came)
 #     is closed by the relay's presence sweep, with the offline event;
+#   - the relay vacuums the outbox after 1,000 events;
 #   - SIGTERM to the master: the relay outlives a worker that finishes a
 #     write, and publishes that write before it exits.
 # Waits are bounded (a missed event fails, it does not hang), never
@@ -272,6 +273,21 @@ check "... with the offline event of its last stream" 1 \
 check "... and says so" 'closed 1 streams that nchan no longer held' "$(cat "$st/chatd.log")"
 check "a user nchan holds a stream of keeps their row" ok \
 	"$((($(psql -c "SELECT count(*) FROM streams WHERE user_id = $bid") >= 1)) && echo ok)"
+
+# --- the outbox is vacuumed by the relay ---------------------------------------
+# A queue: every event taken leaves a dead row. The relay vacuums it after
+# every 1,000 events (vacuum_count counts a VACUUM command, not autovacuum).
+vacuums() { psql -c "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'event_outbox'"; }
+v0=$(vacuums)
+psql -c "INSERT INTO event_outbox (type, user_id, online)
+	SELECT 'presence', $did, g % 2 = 0 FROM generate_series(1, 1100) g" >/dev/null
+psql -c "SELECT pg_notify('chatd_events', '')" >/dev/null
+for ((i = 0; i < 200; i++)); do
+	(($(vacuums) > v0)) && break
+	sleep 0.1
+done
+check "1,100 events taken: the relay has vacuumed the outbox" ok "$((($(vacuums) > v0)) && echo ok)"
+check "... and taken them all" 0 "$(psql -c "SELECT count(*) FROM event_outbox")"
 
 # --- nchan unreachable: retried, the position stays --------------------------
 # The mark comes first: the relay says once per outage that it cannot
