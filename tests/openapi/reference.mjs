@@ -32,6 +32,8 @@
 //     "id" is the IdIn schema (a request's id), "string", "integer"
 //     ("JSON integer"), "number", "boolean", "object", "array of <type>s",
 //     alternatives joined by "or" ("id or `null`": oneOf IdIn and null);
+//     the rule cell names each value of a string enum (`"group"`) and an
+//     integer's range ("1–1000");
 //   - each parameter table and the operation's parameters of that `in`:
 //     the same names (headers case-insensitively), the same `required`,
 //     and the same type where the table has a type column;
@@ -139,6 +141,20 @@ function schemaType(doc, s) {
 	return types.map((t) => t === 'array' ? `array of ${schemaType(doc, s.items).join(' or ')}` : t).sort();
 }
 
+// bounds(doc, schema) -> what a field's rule must say, as API.md writes
+// it: each value of a string enum ("group" as `"group"`) and an integer's
+// range ("1–1000"). String lengths are not compared: API.md counts
+// code points or bytes (passwords) where JSON Schema counts code points.
+function bounds(doc, s) {
+	if (!s || typeof s !== 'object' || s.$ref === '#/components/schemas/IdIn') return []; // ids: API.md 1.3
+	if (s.$ref) return bounds(doc, pointer(doc, s.$ref));
+	if (s.oneOf || s.anyOf) return (s.oneOf || s.anyOf).flatMap((x) => bounds(doc, x));
+	const out = [];
+	if (s.type === 'string' && s.enum) out.push(...s.enum.map((v) => `\`"${v}"\``));
+	if (s.type === 'integer' && 'minimum' in s && 'maximum' in s) out.push(`${s.minimum}–${s.maximum}`);
+	return out;
+}
+
 // errorCodes(doc, response) -> the codes a response's JSON body carries
 // ([] without a JSON body; null when its schema does not say).
 function errorCodes(doc, resp) {
@@ -207,7 +223,7 @@ export function reference(doc, mdFile) {
 			const col = (c) => t.head.indexOf(c);
 			if (kind === 'field') {
 				if (col('type') !== 1 || col('required') !== 2) { why.push('a field table is not | field | type | required | rule |'); continue; }
-				for (const r of t.rows) mdFields.set(strip(r[0]), { type: r[1], required: r[2] });
+				for (const r of t.rows) mdFields.set(strip(r[0]), { type: r[1], required: r[2], rule: r[3] || '' });
 			} else if (PARAM_TABLES[kind]) {
 				if (col('required') < 0) { why.push(`the ${kind} table has no required column`); continue; }
 				for (const r of t.rows) mdParams[kind].set(kind === 'header' ? strip(r[0]).toLowerCase() : strip(r[0]),
@@ -232,6 +248,8 @@ export function reference(doc, mdFile) {
 				why.push(`field ${f}: API.md says required "${row.required}", the document's required ${required.has(f) ? 'has' : 'lacks'} it`);
 			const mt = mdType(row.type), st = schemaType(doc, props[f]);
 			if (!same(mt, st)) why.push(`field ${f}: API.md's type "${strip(row.type)}" is ${mt.join(' or ')}, the document's ${st.join(' or ')}`);
+			for (const v of bounds(doc, props[f]))
+				if (!row.rule.includes(v)) why.push(`field ${f}: the document says ${v}, API.md's rule does not`);
 		}
 		for (const f of required) if (!(f in props)) why.push(`field ${f}: required but not a property`);
 		// The parameters.

@@ -12,8 +12,8 @@
 #     parameters, its statuses and each error status's code, against the
 #     endpoint's Request, Success and Errors in API.md part 2 (reference.mjs);
 #     copies of the document with a field removed, a status removed, a
-#     `required` flipped, a code or a type changed, and a copy of API.md
-#     with an Errors row removed, a required cell flipped and a block
+#     `required` flipped, a code, a type or a range changed, and a copy of
+#     API.md with an Errors row removed, a required cell flipped and a block
 #     renamed, each fail that check;
 #   - on a private stack (PostgreSQL, chatd, nginx with nchan), one request
 #     per endpoint for its success and one or two of its errors: each
@@ -69,9 +69,10 @@ node_check "openapi.json says what API.md says, endpoint by endpoint" reference 
 # The reference check can fail. A document without messages/get's field
 # "before", without members/add's 409, with messages/add's "author"
 # required, with events/get's 410 carrying "conflict", with users/list's
-# "limit" a string; an API.md without events/get's 410 row, with
-# chats/direct's "user" not required, and with chats/typing's block
-# renamed. Each must fail its endpoint's line, for that reason.
+# "limit" a string and messages/search's up to 200; an API.md without
+# events/get's 410 row, with chats/direct's "user" not required, and with
+# chats/typing's block renamed. Each must fail its endpoint's line, for
+# that reason.
 node -e '
 const fs = require("fs"), d = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
 const body = (p) => d.paths[p].post.requestBody.content["application/json"].schema;
@@ -80,6 +81,7 @@ delete d.paths["/chats/members/add"].post.responses["409"];
 body("/messages/add").required.push("author");
 d.paths["/events/get"].post.responses["410"] = { $ref: "#/components/responses/Conflict" };
 body("/users/list").properties.limit = { type: "string" };
+body("/messages/search").properties.limit.maximum = 200;
 fs.writeFileSync(process.argv[2], JSON.stringify(d));' "$doc" "$dir/bad-ref.json"
 out=$(node "$here/check.mjs" reference "$dir/bad-ref.json" "$CHATD_SRCDIR/contrib/doc/API.md" 2>&1)
 # line OP — the check's line for operation OP ("POST /x"), or "".
@@ -95,6 +97,8 @@ check "a status carrying another code fails the check" \
 	"status 410: API.md's codes gone, the document's conflict" "$(line 'POST /events/get')"
 check "a field of another type fails the check" \
 	"field limit: API.md's type \"JSON integer\" is integer, the document's string" "$(line 'POST /users/list')"
+check "a field of another range fails the check" \
+	"field limit: the document says 1–200, API.md's rule does not" "$(line 'POST /messages/search')"
 check "the other endpoints still agree" \
 	"[       OK ] POST /chats/typing: " "$(line 'POST /chats/typing')"
 sed -e '/^| 410 | `gone` | `after` is greater than 0/d' \
