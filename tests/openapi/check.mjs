@@ -156,7 +156,7 @@ function routes(file, srcdir) {
 	ok('every x-chatd-internal entry is a route of chatd\'s table', staleInternal.length === 0, staleInternal.join(', '));
 }
 
-// What API.md (the reference, file md) and the document must share as a
+// What API.md (the reference, at file) and the document must share as a
 // whole: every path (API.md writes /files/<id>/<name>), every section an
 // operation cites, and every error code of its part 3.1; then each
 // endpoint's fields, statuses and codes (reference.mjs).
