@@ -1,6 +1,8 @@
 // The checks of contrib/doc/openapi.json (run by run.sh):
 //   node check.mjs validate DOC          the document is valid OpenAPI 3.1
 //   node check.mjs routes DOC SRCDIR     its operations are chatd's routes
+//   node check.mjs reference DOC API.md  it says what API.md says, endpoint
+//                                        by endpoint (reference.mjs)
 //   node check.mjs live DOC URL          chatd's answers validate against it
 // Each prints cmocka-style "[       OK ] ..." lines and exits 1 when a
 // check failed.
@@ -9,6 +11,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { live } from './live.mjs';
+import { reference } from './reference.mjs';
 
 let failed = 0, passed = 0;
 export function ok(name, good, why = '') {
@@ -20,7 +23,7 @@ export function ok(name, good, why = '') {
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 // operations(doc) -> [{method: "POST", path: "/users/add", op}] of doc.paths.
-function operations(doc) {
+export function operations(doc) {
 	const out = [];
 	for (const [path, item] of Object.entries(doc.paths))
 		for (const m of METHODS)
@@ -151,14 +154,14 @@ function routes(file, srcdir) {
 	ok('every documented operation is a route of chatd\'s table', extra.length === 0, `not in src/routes.def: ${extra.join(', ')}`);
 	const staleInternal = [...internal].filter((k) => !want.has(k));
 	ok('every x-chatd-internal entry is a route of chatd\'s table', staleInternal.length === 0, staleInternal.join(', '));
-	reference(doc, srcdir);
 }
 
-// What API.md (the reference) and the document must share: every path
-// (API.md writes /files/<id>/<name>), every section an operation cites,
-// and every error code of its part 3.1.
-function reference(doc, srcdir) {
-	const md = readFileSync(`${srcdir}/contrib/doc/API.md`, 'utf8');
+// What API.md (the reference, at file) and the document must share as a
+// whole: every path (API.md writes /files/<id>/<name>), every section an
+// operation cites, and every error code of its part 3.1; then each
+// endpoint's fields, statuses and codes (reference.mjs).
+function shared(doc, file) {
+	const md = readFileSync(file, 'utf8');
 	const heads = new Set([...md.matchAll(/^###\s+([0-9]+\.[0-9]+)\s/gm)].map((m) => m[1]));
 	const why = [];
 	for (const { method, path, op } of operations(doc)) {
@@ -173,14 +176,16 @@ function reference(doc, srcdir) {
 	const enumd = new Set(doc.components.schemas.Error.properties.error.enum);
 	const diff = [...codes].filter((c) => !enumd.has(c)).concat([...enumd].filter((c) => !codes.has(c)));
 	ok(`the error codes are API.md 3.1's ${codes.size}`, codes.size > 0 && diff.length === 0, `differ: ${diff.join(', ')}`);
+	reference(doc, file);
 }
 
 const [cmd, file, arg] = process.argv.slice(2);
 try {
 	if (cmd === 'validate') await validate(file);
 	else if (cmd === 'routes') routes(file, arg);
+	else if (cmd === 'reference') shared(JSON.parse(readFileSync(file, 'utf8')), arg);
 	else if (cmd === 'live') await live(JSON.parse(readFileSync(file, 'utf8')), arg);
-	else throw new Error(`usage: node check.mjs validate|routes|live DOC [SRCDIR|URL]`);
+	else throw new Error(`usage: node check.mjs validate|routes|reference|live DOC [SRCDIR|API.md|URL]`);
 } catch (e) {
 	ok(`${cmd}`, false, e.stack);
 }
