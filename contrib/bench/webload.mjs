@@ -12,16 +12,20 @@
 // Each round, for each of the two loads (/ for the list user, /chat/CHAT_ID
 // for the member): a new browser context (empty cache, the session cookie
 // chatd_session set), the page loaded until the web client's own mark
-// (chatd:chat-list, chatd:newest-page: the items are in the DOM) and the
-// frame after it; then, in the same round, the API call the page makes for
+// (chatd:chat-list: the first screenful of chats is in the DOM, the rest
+// comes frame by frame until chatd:chat-list-complete, which is waited for
+// too; chatd:newest-page: the newest page of messages is) and the frame
+// after it; then, in the same round, the API call the page makes for
 // it (chats/get; messages/get of the newest page) alone, from Node's fetch
 // with the same cookie, after one untimed call of the same. Times are from
 // the navigation start (performance.timeOrigin) for the page and from the
 // call to the last byte of the body for the API alone.
 //
-// Every load is checked: the page must show what the API answers (the
-// list's item count and first chat; the newest page's newest message and
-// its size), or the run fails (exit 1); a load that never shows it fails
+// Every load is checked: the page must show what the API answers (at the
+// list's mark, the first chats in chats/get's order filling the list's
+// visible area, each in sight clickable; at its complete mark, every chat
+// in that order; the newest page's newest message and its size), or the
+// run fails (exit 1); a load that never shows it fails
 // within WAIT_MS. Timings are measured and printed, never judged.
 //
 // Output: Markdown on stdout (the tables, medians over the rounds), one
@@ -46,6 +50,7 @@ const srcdir = process.env.CHATD_SRCDIR || path.resolve(path.dirname(new URL(imp
 const require = createRequire(path.join(srcdir, 'tests/browser/package.json'));
 const { chromium } = require('playwright-core');
 const pwVersion = require('playwright-core/package.json').version;
+const { chatListNow } = await import(path.join(srcdir, 'tests/browser/usable.mjs'));
 
 let failures = 0;
 function check(cond, what) {
@@ -73,20 +78,32 @@ async function api(token, p, body) {
 
 // Installed before the page's scripts: the time of the first frame after
 // each of the page's chatd:* marks (requestAnimationFrame runs before that
-// frame is drawn; a message posted from it arrives after).
+// frame is drawn; a message posted from it arrives after), and, once that
+// time is taken, what the chat list then shows (__chatdList: chatListNow()
+// of tests/browser/usable.mjs, installed as window.__chatdListNow). Long
+// tasks (50 ms or more) go to __chatdLong.
 function watchMarks() {
 	window.__chatdShown = {};
+	window.__chatdLong = [];
 	new PerformanceObserver((list) => {
 		for (const e of list.getEntries()) {
 			if (!e.name.startsWith('chatd:') || e.name in window.__chatdShown) continue;
 			window.__chatdShown[e.name] = null;
 			requestAnimationFrame(() => {
 				const ch = new MessageChannel();
-				ch.port1.onmessage = () => { window.__chatdShown[e.name] = performance.now(); };
+				ch.port1.onmessage = () => {
+					window.__chatdShown[e.name] = performance.now();
+					if (e.name === 'chatd:chat-list') window.__chatdList = window.__chatdListNow();
+				};
 				ch.port2.postMessage(0);
 			});
 		}
 	}).observe({ type: 'mark', buffered: true });
+	try {
+		new PerformanceObserver((list) => {
+			for (const e of list.getEntries()) window.__chatdLong.push({ start: e.startTime, ms: e.duration });
+		}).observe({ type: 'longtask', buffered: true });
+	} catch (e) { /* no long task timing: none reported */ }
 }
 
 const kindOf = (req) => {
@@ -95,12 +112,15 @@ const kindOf = (req) => {
 	return t;   // document, stylesheet, script, eventsource, image, ...
 };
 
-// load(browser, token, path, mark): one cold page load until MARK's frame.
-// Resolves to {shownMs, markMs, dclMs, api: {path: {start, end}} of the
-// first call of each path, requests: [{kind, path, received, body}], page}.
-async function load(browser, token, p, mark) {
+// load(browser, token, path, mark, then): one cold page load until MARK's
+// frame, then until THEN's (a later mark, or null). Resolves to {shownMs,
+// markMs, thenMs (THEN's frame), dclMs, list (__chatdList), long (the
+// long tasks), api: {path: {start, end}} of the first call of each path,
+// requests: [{kind, path, received, body}], page}.
+async function load(browser, token, p, mark, then) {
 	const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 	await context.addCookies([{ name: 'chatd_session', value: token, url }]);
+	await context.addInitScript({ content: `window.__chatdListNow = ${chatListNow.toString()};` });
 	await context.addInitScript(watchMarks);
 	const page = await context.newPage();
 	const problems = [];
@@ -113,13 +133,14 @@ async function load(browser, token, p, mark) {
 	page.on('requestfinished', done);
 	page.on('requestfailed', (q) => { pending.delete(q); problems.push(`request failed: ${q.url()}`); });
 	await page.goto(url + p, { waitUntil: 'commit' });
-	await page.waitForFunction((m) => window.__chatdShown && window.__chatdShown[m] != null, mark,
-		{ timeout: WAIT_MS, polling: 50 });
+	for (const m of [mark, then].filter(Boolean))
+		await page.waitForFunction((m) => window.__chatdShown && window.__chatdShown[m] != null, m,
+			{ timeout: WAIT_MS, polling: 50 });
 	// The requests of the load: every one the page has made by now, ended.
 	for (const end = Date.now() + 15000; pending.size && Date.now() < end;)
 		await new Promise((r) => setTimeout(r, 50));
 	check(pending.size === 0, `${p}: ${pending.size} request(s) still open 15 s after the mark`);
-	const t = await page.evaluate((m) => {
+	const t = await page.evaluate(([m, then]) => {
 		const nav = performance.getEntriesByType('navigation')[0];
 		const api = {};
 		const calls = [];
@@ -132,11 +153,14 @@ async function load(browser, token, p, mark) {
 		return {
 			shownMs: window.__chatdShown[m],
 			markMs: performance.getEntriesByName(m)[0].startTime,
+			thenMs: then ? window.__chatdShown[then] : null,
 			dclMs: nav.domContentLoadedEventEnd,
+			list: window.__chatdList || null,
+			long: window.__chatdLong,
 			api,
 			calls,
 		};
-	}, mark);
+	}, [mark, then]);
 	t.requests = [];
 	for (const q of finished) {
 		const s = await q.sizes();
@@ -168,15 +192,27 @@ const chromiumVersion = browser.version();
 const loads = {
 	list: {
 		title: `the chat list of a user in ${listChats.toLocaleString('en-US')} chats`,
-		token: listToken, path: '/', mark: 'chatd:chat-list',
+		token: listToken, path: '/', mark: 'chatd:chat-list', then: 'chatd:chat-list-complete',
 		apiPath: '/chats/get', apiBody: {},
+		// Usable at the mark's frame: the items then in the DOM are the
+		// first of chats/get, in its order, they fill the list's visible
+		// area (or are all of it), and a click at the middle of each one in
+		// sight lands on its button. Complete at the later mark's frame:
+		// every chat, in chats/get's order.
 		async verify(t, answer) {
 			check(answer.length === listChats, `chats/get answers ${answer.length} chats, not ${listChats}`);
+			const u = t.list;
+			if (check(u, 'no chat list at the mark\'s frame')) {
+				const bad = u.ids.findIndex((id, i) => !answer[i] || answer[i].id !== id);
+				check(bad < 0, `at the mark's frame, item ${bad} is chat ${u.ids[bad]}, chats/get's is ${answer[bad] && answer[bad].id}`);
+				check(u.filled || u.ids.length === answer.length, `at the mark's frame the ${u.ids.length} items do not fill the list's visible area`);
+				check(u.missed === 0, `at the mark's frame a click at the middle of ${u.missed} item(s) in sight lands on no button of theirs`);
+			}
 			const ids = await t.page.locator('[data-testid="chat-item"]').evaluateAll((els) => els.map((e) => e.dataset.chatId));
-			check(ids.length === answer.length, `the page shows ${ids.length} chat items, chats/get answers ${answer.length}`);
-			check(ids[0] === answer[0].id && ids[ids.length - 1] === answer[answer.length - 1].id,
-				`the page's first and last chats are ${ids[0]}, ${ids[ids.length - 1]}; chats/get's ${answer[0].id}, ${answer[answer.length - 1].id}`);
-			return `${ids.length} items`;
+			check(ids.length === answer.length, `the complete list shows ${ids.length} chat items, chats/get answers ${answer.length}`);
+			const off = answer.findIndex((c, i) => ids[i] !== c.id);
+			check(off < 0, `item ${off} of the complete list is chat ${ids[off]}, chats/get's is ${answer[off] && answer[off].id}`);
+			return `${u ? u.ids.length : '?'} items (${u ? u.inSight : '?'} in sight) at the mark, ${ids.length} at the end`;
 		},
 	},
 	chat: {
@@ -200,7 +236,7 @@ for (let r = 1; r <= rounds; r++) {
 	for (const [name, L] of Object.entries(loads)) {
 		let t;
 		try {
-			t = await load(browser, L.token, L.path, L.mark);
+			t = await load(browser, L.token, L.path, L.mark, L.then);
 		} catch (e) {
 			check(false, `round ${r}, ${L.path}: ${String(e.message || e).split('\n')[0]}`);
 			continue;
@@ -230,7 +266,7 @@ out.push(`Chromium ${chromiumVersion} (headless, driven by playwright-core ${pwV
 out.push('');
 out.push('## Time to a usable page');
 out.push('');
-out.push('Each round a cold load (a new browser context: empty cache, new connections) of the page, from its navigation start until the first frame after the web client\'s own mark (the items are in the DOM: `chatd:chat-list` after the list of chats/get is rendered, `chatd:newest-page` after the newest page of messages/get is); against, in the same round, the one API call that page waits for, alone (Node.js fetch, the same cookie, a kept-alive connection). "× API" is the median of the rounds\' ratios (page ÷ API alone). The page\'s own call: when it started and ended, from the navigation start (resource timing), so that what the page waits for before its call shows.');
+out.push('Each round a cold load (a new browser context: empty cache, new connections) of the page, from its navigation start until the first frame after the web client\'s own mark: `chatd:chat-list` when the chat list is usable, `chatd:newest-page` when the newest page of messages/get is in the DOM; against, in the same round, the one API call that page waits for, alone (Node.js fetch, the same cookie, a kept-alive connection). **A usable chat list** is checked at that frame, every round: the items in the DOM are the first of chats/get, in its order; they fill the list\'s visible area (or are the whole list); and a click at the middle of each item in sight lands on that item\'s button. The rest of the list is rendered after it, a slice per frame (next table). "× API" is the median of the rounds\' ratios (page ÷ API alone). The page\'s own call: when it started and ended, from the navigation start (resource timing), so that what the page waits for before its call shows.');
 out.push('');
 head('load', 'page shown ms', 'mark ms', 'DOMContentLoaded ms', 'API alone ms', '× API', 'the page\'s own call: start – end ms', 'rounds: page / API ms');
 for (const [name, L] of Object.entries(loads)) {
@@ -242,6 +278,25 @@ for (const [name, L] of Object.entries(loads)) {
 		f1(median(v.map((t) => t.apiMs))), f1(median(v.map((t) => t.shownMs / t.apiMs))),
 		own.length ? `${f0(median(own.map((a) => a.start)))} – ${f0(median(own.map((a) => a.end)))}` : '—',
 		v.map((t) => `${f0(t.shownMs)} / ${f1(t.apiMs)}`).join(', '));
+}
+out.push('');
+out.push('## The rest of the chat list');
+out.push('');
+out.push('The same loads of `GET /`: how many chat items were in the DOM at the usable frame (and how many of them in sight), the first frame after `chatd:chat-list-complete` (every chat of chats/get in the DOM, in its order: checked each round), and the main thread\'s long tasks (50 ms or more, Long Tasks API) from the usable frame to the complete one: a task that long delays a click or a key by as much.');
+out.push('');
+head('load', 'items at the usable frame (in sight)', 'usable ms', 'complete ms', 'long tasks between', 'longest between ms', 'longest before usable ms');
+{
+	const v = res.list;
+	if (v.length) {
+		const between = (t) => t.long.filter((x) => x.start >= t.shownMs && x.start < t.thenMs);
+		const before = (t) => t.long.filter((x) => x.start < t.shownMs);
+		const longest = (xs) => xs.reduce((m, x) => Math.max(m, x.ms), 0);
+		row(`\`GET ${loads.list.path}\``,
+			`${f0(median(v.map((t) => t.list ? t.list.ids.length : 0)))} (${f0(median(v.map((t) => t.list ? t.list.inSight : 0)))})`,
+			f0(median(v.map((t) => t.shownMs))), f0(median(v.map((t) => t.thenMs))),
+			f0(median(v.map((t) => between(t).length))), f0(median(v.map((t) => longest(between(t))))),
+			f0(median(v.map((t) => longest(before(t))))));
+	}
 }
 out.push('');
 out.push('## Transferred bytes');

@@ -27,6 +27,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import path from 'node:path';
+import { chatListNow } from './usable.mjs';
 
 const WAIT_MS = 15000;
 const BROWSER = process.env.CHATD_CHROMIUM || '/usr/bin/chromium';
@@ -229,7 +230,19 @@ const httpErrors = [];
 async function newUser(label, viewport = { width: 1100, height: 760 }) {
 	const context = await browser.newContext({ viewport });
 	context.setDefaultTimeout(WAIT_MS);
-	const page = await context.newPage();
+	await context.addInitScript(() => {
+		document.addEventListener('securitypolicyviolation', (e) =>
+			console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+	});
+	const u = { label, context };
+	u.page = await newPage(u);
+	return u;
+}
+
+// newPage USER — a new page of USER's context, watched as every page is.
+async function newPage(u) {
+	const page = await u.context.newPage();
+	const { label } = u;
 	// The browser logs every HTTP error answer as a console error ("Failed
 	// to load resource"); a 401 before signing in is how the client learns
 	// there is no session. Those are listed, with their URLs, not judged.
@@ -242,11 +255,7 @@ async function newUser(label, viewport = { width: 1100, height: 760 }) {
 	});
 	page.on('requestfailed', (r) => httpErrors.push(`${label}: ${r.failure()?.errorText} ${r.method()} ${new URL(r.url()).pathname}`));
 	page.on('pageerror', (e) => problems.push(`${label}: page error: ${e.message}`));
-	await page.addInitScript(() => {
-		document.addEventListener('securitypolicyviolation', (e) =>
-			console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-	});
-	return { label, context, page };
+	return page;
 }
 
 const A = await newUser('A');
@@ -577,6 +586,50 @@ await step('B\'s page is readable 375 px wide', ['B opens the chat: the message 
 	await B.page.setViewportSize({ width: 1100, height: 760 });
 });
 
+// B's dot in A's people list, live: A and B have a private chat, so B's
+// presence events reach A (API.md 2.13). A's users/list is cut off for the
+// whole step (the requests fail), so that only the event stream can move
+// the dot, never the client's fallback refresh.
+await step('B closes its page and opens it again: B\'s dot in A\'s people list follows without a reload',
+	['A opens a private chat with B from the user list', 'the event stream is live on both pages'], async () => {
+		const { page } = A;
+		const item = tid(page, 'user-item').and(page.locator(`[data-user-id="${B.id}"]`));
+		const dot = item.locator('[data-testid="user-online"]');
+		const label = () => item.locator('button').getAttribute('aria-label');
+		await visible(dot, 'B\'s online dot in A\'s people list while B\'s page is open');
+		let cut = 0;
+		await page.route('**/users/list', (r) => { cut++; return r.abort(); });
+		const loads = [];
+		const onLoad = () => loads.push(Date.now());
+		page.on('load', onLoad);
+		try {
+			const closed = Date.now();
+			for (const p of B.context.pages()) await p.close();
+			await until(page, (sel) => !document.querySelector(sel),
+				`[data-testid="user-item"][data-user-id="${B.id}"] [data-testid="user-online"]`,
+				'B\'s dot in A\'s people list stayed online after B closed its last page', 30000);
+			note(`B's last page closed to its dot off on A's page: ${Date.now() - closed} ms`);
+			const off = await label();
+			check(off && !off.includes('online'), `B's button in A's people list is labelled "${off}" with B offline`);
+			await page.screenshot({ path: path.join(artefacts, 'presence-offline-a.png') });
+
+			B.page = await newPage(B);
+			const opened = Date.now();
+			const r = await B.page.goto(url + '/');
+			check(r && r.ok(), `GET / for B answered ${r && r.status()}`);
+			await visible(tid(B.page, 'connection').filter({ hasText: /^\s*live\s*$/ }), '"live" on B\'s new page');
+			await visible(dot, 'B\'s online dot in A\'s people list after B opened a page again');
+			note(`B's page opened to its dot on A's page: ${Date.now() - opened} ms`);
+			const on = await label();
+			check(on && on.includes('(online)'), `B's button in A's people list is labelled "${on}" with B online`);
+			check(!loads.length, 'A\'s page was reloaded during the step');
+			note(`A's users/list requests cut off meanwhile: ${cut}`);
+		} finally {
+			page.off('load', onLoad);
+			await page.unroute('**/users/list');
+		}
+	});
+
 await step('every control has a label', ['A signs up through the page'], async () => {
 	const unlabelled = await A.page.evaluate(() => [...document.querySelectorAll('input, textarea, select, button')]
 		.filter((e) => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') &&
@@ -605,22 +658,45 @@ await step('A logs out, a wrong password is refused, A logs in again', ['A signs
 // --- a user in 5,000 chats --------------------------------------------------
 
 const BIG = 5000;
+// carol is in BIG chats; dave, in the two oldest of them, wrote one message
+// into the oldest (it stays last in chats/get, with carol's unread 1). The
+// list renders what fills its visible area first and the rest after, frame
+// by frame: the check is that the first screenful is there, in chats/get
+// order, and can be clicked; that the whole list follows in that order;
+// and that live changes reach chats wherever they are in the list and
+// whether or not they are rendered yet: carol reads the oldest chat on
+// another device (its badge goes, in place), dave writes in the second
+// oldest (it comes to the top with a badge), then, while carol's keyboard
+// focus is on the oldest, into that one (it comes to the top and keeps the
+// focus; Enter opens it).
 await step(`a page load of a user in ${BIG} chats shows the chat list`, [], async () => {
 	const stack = process.env.CHATD_STACK, dir = process.env.CHATD_STACK_DIR;
 	check(stack && dir, 'CHATD_STACK and CHATD_STACK_DIR are not set: no psql to make the chats with');
 	const C = await newUser('C');
+	const D = await browser.newContext();
 	try {
-		// Signed up by a request of C's context (it keeps the cookie), not
-		// the page: no page of carol's is open to hear the 10,000 events
+		// Signed up by requests of their contexts (which keep the cookies),
+		// not pages: no page of carol's is open to hear the 10,000 events
 		// of the chats made below.
-		const r = await C.context.request.post(`${url}/auth/signup`, {
-			data: JSON.stringify({ username: 'carol', password }), headers: { 'Content-Type': 'application/json' },
-		});
-		check(r.status() === 201, `signup of carol answered ${r.status()}: ${await r.text()}`);
-		C.id = (await r.json()).id;
+		for (const [ctx, name, who] of [[C.context, 'carol', C], [D, 'dave', null]]) {
+			const r = await ctx.request.post(`${url}/auth/signup`, {
+				data: JSON.stringify({ username: name, password }), headers: { 'Content-Type': 'application/json' },
+			});
+			check(r.status() === 201, `signup of ${name} answered ${r.status()}: ${await r.text()}`);
+			if (who) who.id = (await r.json()).id; else D.userId = (await r.json()).id;
+		}
+		const daveApi = async (p, body) => {
+			const r = await D.request.post(new URL(p, url).href, {
+				data: JSON.stringify(body), headers: { 'Content-Type': 'application/json' },
+			});
+			check(r.ok(), `dave's ${p} answered ${r.status()}: ${await r.text()}`);
+			return r.json();
+		};
 		const t0 = Date.now();
-		// One statement: BIG group chats owned by carol, with her as their
-		// member and one message each, the newest chat last.
+		// One transaction: BIG group chats owned by carol, with her as their
+		// member and one message each, the newest chat last; dave a member
+		// of chats 1 and 2, and a message of his in chat 1, half a second
+		// after carol's (chat 1 stays the oldest).
 		const sql = `
 			BEGIN;
 			CREATE TEMP TABLE big ON COMMIT DROP AS
@@ -630,10 +706,17 @@ await step(`a page load of a user in ${BIG} chats shows the chat list`, [], asyn
 			  SELECT 'carol''s chat ' || g, at - interval '1 hour', 'group', ${C.id} FROM big ORDER BY g
 			  RETURNING id, name)
 			INSERT INTO chat_members (chat_id, user_id) SELECT id, ${C.id} FROM c;
+			INSERT INTO chat_members (chat_id, user_id)
+			  SELECT id, ${D.userId} FROM chats WHERE name IN ('carol''s chat 1', 'carol''s chat 2');
 			INSERT INTO messages (chat_id, author_id, text, created_at)
 			  SELECT c.id, ${C.id}, 'message ' || g, at FROM big JOIN chats c ON c.name = 'carol''s chat ' || g;
+			INSERT INTO messages (chat_id, author_id, text, created_at)
+			  SELECT c.id, ${D.userId}, 'dave was here', b.at + interval '0.5 second'
+			  FROM big b JOIN chats c ON c.name = 'carol''s chat 1' WHERE b.g = 1;
 			UPDATE chats c SET last_message_at = m.created_at, last_message_id = m.id
-			  FROM messages m WHERE m.chat_id = c.id AND c.owner_id = ${C.id};
+			  FROM (SELECT DISTINCT ON (chat_id) chat_id, id, created_at FROM messages
+			        ORDER BY chat_id, id DESC) m
+			  WHERE m.chat_id = c.id AND c.owner_id = ${C.id};
 			COMMIT;
 			SELECT count(*) FROM chat_members WHERE user_id = ${C.id};`;
 		const out = execFileSync(stack, ['psql', dir, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql],
@@ -654,6 +737,9 @@ await step(`a page load of a user in ${BIG} chats shows the chat list`, [], asyn
 		note(`... and their events published by the relay ${Date.now() - t0} ms after the start`);
 		const listed = await api(C.page, '/chats/get');
 		check(listed.length === BIG, `chats/get answers ${listed.length} chats`);
+		const [oldest, second] = [listed[BIG - 1], listed[BIG - 2]];
+		check(oldest.name === 'carol\'s chat 1' && oldest.unread === 1 && second.name === 'carol\'s chat 2',
+			`chats/get ends with ${second.name}, ${oldest.name} (unread ${oldest.unread})`);
 		const apiStart = Date.now();
 		await api(C.page, '/chats/get');
 		const apiMs = Date.now() - apiStart;
@@ -664,25 +750,73 @@ await step(`a page load of a user in ${BIG} chats shows the chat list`, [], asyn
 		});
 		const start = Date.now();
 		await C.page.goto(url + '/', { waitUntil: 'commit' });
-		const newest = tid(C.page, 'chat-item').and(C.page.locator(`[data-chat-id="${listed[0].id}"]`));
-		await visible(newest, `the newest chat (${listed[0].id}) in carol's chat list`, 30000);
+		const item = (id) => tid(C.page, 'chat-item').and(C.page.locator(`[data-chat-id="${id}"]`));
+		await visible(item(listed[0].id), `the newest chat (${listed[0].id}) in carol's chat list`, 30000);
 		const shown = Date.now() - start;
+		// The first screenful: what is in the DOM then, and whether it fills
+		// the list's visible area with items a click lands on.
+		const first = await C.page.evaluate(chatListNow);
+		check(first, 'no chat list on carol\'s page');
 		const nav = await C.page.evaluate(() => {
 			const n = performance.getEntriesByType('navigation')[0];
 			return n ? { dcl: Math.round(n.domContentLoadedEventEnd), load: Math.round(n.loadEventEnd) } : {};
 		});
-		const items = await tid(C.page, 'chat-item').evaluateAll((els) => els.map((e) => e.dataset.chatId));
 		note(`page load to the chat list shown: ${shown} ms (DOMContentLoaded ${nav.dcl} ms, ` +
 			`load ${nav.load} ms; the page's chats/get answered at ${chatsGetAt == null ? '?' : chatsGetAt - start} ms; ` +
-			`chats/get of ${BIG} alone: ${apiMs} ms); ${items.length} chat-items rendered`);
+			`chats/get of ${BIG} alone: ${apiMs} ms); ${first.ids.length} chat-items rendered then, ${first.inSight} in sight`);
 		await C.page.screenshot({ path: path.join(artefacts, `chats-${BIG}.png`) });
 		note(`carol's page: ${path.join(artefacts, `chats-${BIG}.png`)}`);
-		const want = listed.slice(0, Math.min(items.length, 50)).map((c) => c.id);
-		const bad = want.findIndex((id, i) => items[i] !== id);
-		check(bad < 0, `the chat list is not in chats/get order: item ${bad} is chat ${items[bad]}, ` +
-			`chats/get has ${want[bad]} (first items: ${items.slice(0, 5)}; chats/get: ${want.slice(0, 5)})`);
+		const bad = first.ids.findIndex((id, i) => listed[i].id !== id);
+		check(bad < 0, `the first screenful is not in chats/get order: item ${bad} is chat ${first.ids[bad]}, ` +
+			`chats/get has ${listed[bad] && listed[bad].id}`);
+		check(first.filled || first.ids.length === BIG, 'the first items rendered do not fill the list\'s visible area');
+		check(!first.missed, `a click at the middle of ${first.missed} chat item(s) in sight lands on no button of theirs`);
+
+		// Live changes right away, while the rest of the list may still be
+		// on its way: the read (in place, far down) and dave's message (to
+		// the top).
+		const renderedAt = await C.page.locator(`[data-testid="chat-item"][data-chat-id="${oldest.id}"]`).count();
+		const daveMsg = (await daveApi('/messages/get', { chat: oldest.id })).pop();
+		await api(C.page, '/chats/read', { chat: oldest.id, message: daveMsg.id });
+		await daveApi('/messages/add', { chat: second.id, text: 'dave again' });
+		await until(C.page, (id) => {
+			const top = document.querySelector('[data-testid="chat-list"] [data-testid="chat-item"]');
+			return top && top.dataset.chatId === id && top.querySelector('[data-testid="chat-unread"]')?.textContent === '1';
+		}, second.id, `chat ${second.id} did not come to the top of carol's list with an unread badge of 1`);
+		const done = await until(C.page, (n) => document.querySelectorAll('[data-testid="chat-list"] [data-testid="chat-item"]').length >= n
+			&& performance.now(), BIG, `carol's list did not reach ${BIG} items`, 60000);
+		note(`the chat of the read was ${renderedAt ? 'already' : 'not yet'} rendered when it was read; ` +
+			`all ${BIG} items rendered ${Math.round(done)} ms after the navigation start`);
+		const want = [second.id, ...listed.filter((c) => c.id !== second.id).map((c) => c.id)];
+		const all = await tid(C.page, 'chat-item').evaluateAll((els) => els.map((e) => e.dataset.chatId));
+		const wrong = want.findIndex((id, i) => all[i] !== id);
+		check(wrong < 0 && all.length === BIG, `carol's whole list is not chats/get's order with chat ${second.id} first: ` +
+			`item ${wrong} is ${all[wrong]}, not ${want[wrong]} (${all.length} items)`);
+		await until(C.page, (id) => !document.querySelector(`[data-testid="chat-item"][data-chat-id="${id}"] [data-testid="chat-unread"]`),
+			oldest.id, `the oldest chat (${oldest.id}, last in the list) still has its unread badge after carol read it`);
+		check((await item(second.id).locator('[data-testid="chat-time"]').innerText()).trim(),
+			`chat ${second.id} shows no time of its new message`);
+
+		// Keyboard: the focus on the oldest chat's button, far down; dave
+		// writes there; the chat comes to the top with the focus; Enter.
+		await item(oldest.id).locator('button').focus();
+		await daveApi('/messages/add', { chat: oldest.id, text: 'dave, a third time' });
+		await until(C.page, (id) => {
+			const top = document.querySelector('[data-testid="chat-list"] [data-testid="chat-item"]');
+			return top && top.dataset.chatId === id && top.querySelector('[data-testid="chat-unread"]');
+		}, oldest.id, `chat ${oldest.id} did not come to the top of carol's list with an unread badge`);
+		const focused = await C.page.evaluate(() => document.activeElement?.closest('[data-testid="chat-item"]')?.dataset.chatId);
+		check(focused === oldest.id, `the focus is on ${focused ? `chat ${focused}` : 'no chat'}, not on chat ${oldest.id} it was on`);
+		const label = await C.page.evaluate(() => document.activeElement.querySelector('[data-testid="chat-unread"]')?.getAttribute('aria-label'));
+		check(label === '1 unread', `the focused chat's badge is labelled "${label}"`);
+		await C.page.keyboard.press('Enter');
+		await visible(tid(C.page, 'chat-title').filter({ hasText: oldest.name }), `"${oldest.name}" as the open chat's title after Enter`);
+		await visible(message(C.page, 'dave, a third time'), 'dave\'s message in the chat opened by Enter');
+		await C.page.screenshot({ path: path.join(artefacts, `chats-${BIG}-live.png`) });
+		note(`carol's page after the live changes: ${path.join(artefacts, `chats-${BIG}-live.png`)}`);
 	} finally {
 		await C.context.close();
+		await D.close();
 	}
 });
 

@@ -19,6 +19,7 @@ const app = {
   users: null,
   pane: null,
   pollTimer: null,
+  usersReadAt: 0,   // Date.now() of the last users/list read
 };
 
 function chatFromPath() {
@@ -97,21 +98,39 @@ function onEvent(ev) {
 
 // onReset(): the server no longer has the events we missed: reload.
 async function onReset() {
+  app.users.forget();
   await Promise.all([app.chats.load(), app.users.load()]);
   if (app.pane.chatId) await app.pane.open(app.pane.chatId);
 }
 
-// A new user appears in no event of ours: the people list is read again
-// now and then (often while it is small, rarely once it is large).
+// The people list is read again now and then, as a fallback for what no
+// event of ours tells (userlist.js): a new user, and the presence of users
+// who are not our private-chat partners (whose "online" also lapses with
+// the presence window, 5 minutes). Partners' dots move live, by presence
+// events. Not while the page is hidden; when it is shown again after a
+// missed turn, at once.
+const REFRESH_SMALL_MS = 30000;    // one page of users/list
+const REFRESH_LARGE_MS = 300000;   // 1,000 people or more: up to 5 pages
+function refreshMs() { return app.users.users.size < 1000 ? REFRESH_SMALL_MS : REFRESH_LARGE_MS; }
+
 function pollUsers() {
   clearTimeout(app.pollTimer);
-  const ms = app.users.users.size < 1000 ? 5000 : 60000;
   app.pollTimer = setTimeout(async () => {
     if (!app.me) return;
-    if (document.visibilityState === 'visible') await app.users.load().catch(() => {});
+    if (document.visibilityState === 'visible') {
+      app.usersReadAt = Date.now();
+      await app.users.load().catch(() => {});
+    }
     pollUsers();
-  }, ms);
+  }, refreshMs());
 }
+
+document.addEventListener('visibilitychange', () => {
+  if (!app.me || document.visibilityState !== 'visible') return;
+  if (Date.now() - app.usersReadAt < refreshMs()) return;
+  app.usersReadAt = Date.now();
+  app.users.load().catch(() => {}).then(pollUsers);
+});
 
 // signedIn(): the app for the session the cookie holds.
 async function signedIn() {
@@ -124,6 +143,7 @@ async function signedIn() {
   // authors' names come with its members (chats/members), so it does not
   // wait for the whole people list (five pages of users/list for 5,000
   // people, read one after another), which fills in beside it.
+  app.usersReadAt = Date.now();
   const people = app.users.load().then(peopleLoaded);
   await Promise.all([feedStarted, app.chats.load()]);
   const chat = chatFromPath();
@@ -147,8 +167,8 @@ function signedOut() {
   app.me = null;
   clearTimeout(app.pollTimer);
   closeChat();
-  app.chats.root.replaceChildren();
-  app.users.root.replaceChildren();
+  app.chats.clear();
+  app.users.clear();
   byTestId('search-results').replaceChildren();
   showAuthView(true);
 }
@@ -156,7 +176,8 @@ function signedOut() {
 function wire() {
   app.chats = new ChatList(byTestId('chat-list'), (id) => app.select(id));
   app.users = new UserList(byTestId('user-list'),
-    (id) => openDirect(id).catch((e) => showError(document.getElementById('pane-error'), e)));
+    (id) => openDirect(id).catch((e) => showError(document.getElementById('pane-error'), e)),
+    (id) => app.chats.isPartner(id));
   app.pane = new ChatPane(app);
   wireAuth(signedIn);
   wireSearch(app);
