@@ -73,11 +73,11 @@ const struct route *route_find(const char *path, size_t len)
 
 enum api_error route_refuse_method(const struct route *rt, struct reply *r)
 {
-	bool get = strcmp(rt->method, "GET") == 0;
+	bool head = strcmp(rt->method, "GET") == 0 && !rt->no_head;
 
-	reply_header(r, "Allow", get ? "GET, HEAD" : rt->method);
+	reply_header(r, "Allow", head ? "GET, HEAD" : rt->method);
 	return reply_fail(r, API_METHOD_NOT_ALLOWED, "%s accepts only %s",
-	    rt->path, get ? "GET and HEAD" : rt->method);
+	    rt->path, head ? "GET and HEAD" : rt->method);
 }
 
 enum api_error route_refuse_session(const struct route *rt, struct reply *r)

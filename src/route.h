@@ -64,6 +64,9 @@ struct route {
 	 * (AUTH_SESSION_IS, auth.h): the worker does not look it up first,
 	 * so a request with a token costs one round trip. */
 	bool inline_session;
+	/* A GET route that takes no HEAD either: 405 with Allow: GET (every
+	 * other GET route answers HEAD as GET, without the body). */
+	bool no_head;
 	/* It may write events (sql/011_events.sql): after a 2xx answer the
 	 * worker wakes the relay (events_notify.h). */
 	bool events;
@@ -107,11 +110,13 @@ const struct route *route_find(const char *path, size_t len);
 static inline bool route_head_of_get(const struct route *rt,
     const char *method)
 {
-	return strcmp(rt->method, "GET") == 0 && strcmp(method, "HEAD") == 0;
+	return strcmp(rt->method, "GET") == 0 && strcmp(method, "HEAD") == 0 &&
+	    !rt->no_head;
 }
 
 /* The refusals of route_admit(), with their message and headers in r:
- * 405 with Allow naming the route's method (a GET route's as "GET, HEAD"),
+ * 405 with Allow naming the route's method (a GET route's as "GET, HEAD",
+ * but for a no_head route),
  * 401 with WWW-Authenticate: Bearer. */
 enum api_error route_refuse_method(const struct route *rt, struct reply *r);
 enum api_error route_refuse_session(const struct route *rt, struct reply *r);

@@ -14,13 +14,13 @@
  *       (nchan_subscriber_get_msg_id), and a crafted id can crash an nginx
  *       worker (nchan #670, #676, #534). A client catches up with
  *       POST /events/get instead.
- *   HEAD  405: nchan's subscriber has no answer for it (nchan_pubsub_handler
- *       takes GET, or a WebSocket upgrade, and leaves any other method
- *       unanswered), so the request would hang. */
+ * and refused by the worker before the session is looked at:
+ *   HEAD  405, Allow: GET (no_head): nchan's subscriber has no answer for
+ *       it (nchan_pubsub_handler takes GET, or a WebSocket upgrade, and
+ *       leaves any other method unanswered), so the request would hang. */
 #include "config.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "auth.h"
 #include "decode.h"
@@ -30,15 +30,12 @@
 
 struct events_req {
 	int64_t user, session;
-	bool head;
 };
 
 static bool events_decode(const json_t *root, void *out,
     struct decode_ctx *d)
 {
 	struct events_req *req = out;
-	const char *method = decode_header(d, "REQUEST_METHOD");
-
 	(void)root;
 	if (decode_header(d, "HTTP_IF_NONE_MATCH") != NULL)
 		return decode_fail(d, "GET /events takes no If-None-Match: "
@@ -48,7 +45,6 @@ static bool events_decode(const json_t *root, void *out,
 		    "catch up with POST /events/get");
 	req->user = d->caller->user;
 	req->session = d->caller->session;
-	req->head = method != NULL && strcmp(method, "HEAD") == 0;
 	return true;
 }
 
@@ -60,11 +56,6 @@ static enum api_error events(struct db *db, const void *arg,
 	char to[sizeof "/_chatd/events//" + 2 * 20];
 
 	(void)db;
-	if (in->head) {
-		reply_header(r, "Allow", "GET");
-		return reply_fail(r, API_METHOD_NOT_ALLOWED, "/events is a "
-		    "stream: GET it");
-	}
 	id_format(in->user, user);
 	id_format(in->session, session);
 	snprintf(to, sizeof to, "/_chatd/events/%s/%s", user, session);
@@ -76,7 +67,7 @@ static enum api_error events(struct db *db, const void *arg,
 }
 
 const struct route route_events = {
-	.path = "/events", .method = "GET", .body = BODY_NONE,
+	.path = "/events", .method = "GET", .no_head = true, .body = BODY_NONE,
 	.session = SESSION_ALWAYS,
 	.req_size = sizeof(struct events_req),
 	.decode = events_decode, .handle = events,
