@@ -54,7 +54,8 @@
 #define MAX_IN_FLIGHT 256	/* stream handshakes outstanding at once */
 #define CHANNELS_PER_PUBLISH 255
 #define CHANNEL_BYTES_MAX 1024
-#define POSTERS 4		/* RATE 0: closed-loop posters */
+#define POSTERS_DEFAULT 4	/* RATE 0: closed-loop posters ... */
+#define POSTERS_MAX 64		/* ... or RTLOAD_POSTERS of them */
 
 static long long now_us(void)
 {
@@ -530,14 +531,17 @@ static double pct_ms(const uint32_t *v, size_t n, double p)
 
 static void deliver(struct load *L, struct source *S)
 {
-	pthread_t th[POSTERS];
-	int i, nposters = S->rate > 0 ? 1 : POSTERS;
+	pthread_t th[POSTERS_MAX];
+	const char *env = getenv("RTLOAD_POSTERS");
+	int i, nposters = S->rate > 0 ? 1 : env ? atoi(env) : POSTERS_DEFAULT;
 	long long expected = (long long)L->opened * L->count, quiet_since;
 
 	L->answered_us = calloc((size_t)L->count, sizeof *L->answered_us);
 	L->lat = malloc(sizeof *L->lat * (size_t)(expected + 1));
 	for (i = 0; i < L->n; i++)
 		L->subs[i].seen = calloc((size_t)L->count, 1);
+	if (nposters < 1 || nposters > POSTERS_MAX)
+		die("RTLOAD_POSTERS: 1 to 64");
 	S->L = L;
 	S->started_us = now_us();
 	for (i = 0; i < nposters; i++)
