@@ -239,22 +239,92 @@ static bool record(struct relay *rl, bool now)
 	return true;
 }
 
-/* Publishes the rows of res, (id, channels, body) in id order, moving
- * the position past each one published, and records it when that is due
- * (record()). False when the connection broke or a stop came. */
-static bool publish_rows(struct relay *rl, PGresult *res)
+/* Row i of res, (id, channels, body): its body, NULL for a session's
+ * channels to delete. */
+static const char *row_body(PGresult *res, int i)
 {
-	int i, n = PQntuples(res);
+	return PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
+}
+
+/* Moves the position past row i of res, published. */
+static void published(struct relay *rl, PGresult *res, int i)
+{
+	const char *v = PQgetvalue(res, i, 0);
 	int64_t id;
 
-	for (i = 0; i < n; i++) {
-		const char *v = PQgetvalue(res, i, 0);
+	if (id_parse(v, strlen(v), &id))
+		rl->published = id;
+}
 
-		if (!publish(rl, PQgetvalue(res, i, 1), PQgetisnull(res, i, 2) ?
-		    NULL : PQgetvalue(res, i, 2), true))
-			break;
-		if (id_parse(v, strlen(v), &id))
-			rl->published = id;
+/* Queues the requests of the rows of res from row from on, each row's
+ * as publish() would send them, as many whole rows as a batch holds;
+ * owner[k] is the row of the k-th request. Nothing is queued when even
+ * row from's requests do not fit in a batch. */
+static void queue_rows(struct relay *rl, PGresult *res, int from, int n,
+    int *owner)
+{
+	char ids[PUBLISH_IDS_MAX + 1];
+	int i;
+
+	for (i = from; i < n; i++) {
+		const char *body = row_body(res, i);
+		size_t off = 0, mark = publisher_queued(rl->pub);
+
+		while (publisher_next_ids(PQgetvalue(res, i, 1), &off, ids,
+		    sizeof ids)) {
+			if (!publisher_queue(rl->pub, body ? "POST" : "DELETE",
+			    ids, body, body ? strlen(body) : 0)) {
+				publisher_unqueue(rl->pub, mark);
+				return;
+			}
+			owner[publisher_queued(rl->pub) - 1] = i;
+		}
+	}
+}
+
+/* Publishes the rows of res, (id, channels, body) in id order, moving
+ * the position past each one published, and records it when that is due
+ * (record()). The requests of whole rows go out pipelined
+ * (publisher_flush). The first row with a request that failed or was
+ * not answered, or too big for a batch, is then published on its own by
+ * publish(), which retries until nchan takes it (a request carried out
+ * twice delivers a duplicate, with its id). A refusal is logged and
+ * skipped, as publish() does. False when the connection broke or a stop
+ * came. */
+static bool publish_rows(struct relay *rl, PGresult *res)
+{
+	int status[PIPELINE_MAX], owner[PIPELINE_MAX];
+	int i = 0, n = PQntuples(res);
+
+	while (i < n) {
+		size_t k = 0, q, got;
+
+		queue_rows(rl, res, i, n, owner);
+		q = publisher_queued(rl->pub);
+		got = q > 0 ? publisher_flush(rl->pub, status) : 0;
+		for (; k < q; k++) {
+			int row = owner[k];
+			enum outcome o = k < got ? judge(status[k],
+			    row_body(res, row) == NULL) : FAILED;
+
+			if (o == FAILED)
+				break;
+			if (o == REFUSED)
+				log_error("relay: nchan refused event %s with %d;"
+				    " not retried", PQgetvalue(res, row, 0),
+				    status[k]);
+			if (k + 1 == q || owner[k + 1] != row) {
+				published(rl, res, row);
+				i = row + 1;
+			}
+		}
+		if (k < q || q == 0) {
+			if (!publish(rl, PQgetvalue(res, i, 1),
+			    row_body(res, i), true))
+				break;
+			published(rl, res, i);
+			i++;
+		}
 	}
 	if (!record(rl, i < n))
 		return false;

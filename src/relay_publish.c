@@ -23,6 +23,9 @@ struct publisher {
 	char in[IN_SIZE];	/* read ahead: in[start..end) */
 	size_t start, end;
 	struct buf *body;	/* an answer's body goes here (NULL: dropped) */
+	struct buf out;		/* the queued requests (publisher_queue) */
+	size_t queued;
+	size_t ends[PIPELINE_MAX];	/* out.len after each of them */
 };
 
 /* The most of an answer's body kept (a channel's info is 100 bytes). */
@@ -53,6 +56,7 @@ struct publisher *publisher_new(const char *spec)
 	p->addr.sun_family = AF_UNIX;
 	memcpy(p->addr.sun_path, path, strlen(path) + 1);
 	p->fd = -1;
+	buf_init(&p->out);
 	return p;
 }
 
@@ -68,6 +72,7 @@ void publisher_free(struct publisher *p)
 {
 	if (p != NULL) {
 		disconnect(p);
+		buf_free(&p->out);
 		free(p);
 	}
 }
@@ -313,16 +318,110 @@ static int request(struct publisher *p, const char *head, int n,
 	return status;
 }
 
+/* The head of method /pub/<ids> with a body of len bytes, into head
+ * (PUBLISH_IDS_MAX + 256 bytes): its length, as snprintf's. */
+static int publish_head(char *head, const char *method, const char *ids,
+    size_t len)
+{
+	return snprintf(head, PUBLISH_IDS_MAX + 256,
+	    "%s /pub/%s HTTP/1.1\r\n"
+	    "Host: chatd-relay\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n", method, ids, len);
+}
+
 int publisher_send(struct publisher *p, const char *method, const char *ids,
     const char *body, size_t len)
 {
 	char head[PUBLISH_IDS_MAX + 256];
 
-	return request(p, head, snprintf(head, sizeof head,
-	    "%s /pub/%s HTTP/1.1\r\n"
-	    "Host: chatd-relay\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n\r\n", method, ids, len), body, len);
+	return request(p, head, publish_head(head, method, ids, len), body,
+	    len);
+}
+
+bool publisher_queue(struct publisher *p, const char *method,
+    const char *ids, const char *body, size_t len)
+{
+	char head[PUBLISH_IDS_MAX + 256];
+	int n = publish_head(head, method, ids, len);
+
+	if (n < 0 || (size_t)n >= sizeof head || p->queued >= PIPELINE_MAX ||
+	    p->out.len + (size_t)n + len > PIPELINE_BYTES)
+		return false;
+	buf_add(&p->out, head, (size_t)n);
+	if (len > 0)
+		buf_add(&p->out, body, len);
+	p->ends[p->queued++] = p->out.len;
+	return true;
+}
+
+size_t publisher_queued(const struct publisher *p)
+{
+	return p->queued;
+}
+
+void publisher_unqueue(struct publisher *p, size_t keep)
+{
+	if (keep >= p->queued)
+		return;
+	p->queued = keep;
+	if (keep == 0) {
+		buf_reset(&p->out);
+		return;
+	}
+	p->out.len = p->ends[keep - 1];
+	p->out.data[p->out.len] = '\0';
+}
+
+/* One attempt at the queued batch on the current connection (opened if
+ * need be): the answers read, into status. *retry: whether nothing came
+ * back on a connection the server had let go idle. */
+static size_t attempt_batch(struct publisher *p, int *status, bool *retry)
+{
+	bool reused, got = false, keep = true;
+	size_t i = 0;
+
+	*retry = false;
+	if (p->fd < 0 && !connect_to(p))
+		return 0;
+	reused = p->reused;
+	if (!send_all(p->fd, p->out.data, p->out.len)) {
+		disconnect(p);
+		*retry = reused;
+		return 0;
+	}
+	for (; i < p->queued && keep; i++) {
+		status[i] = read_answer(p, &got, &keep);
+		if (status[i] == 0) {
+			*retry = i == 0 && reused && !got;
+			break;
+		}
+		p->reused = true;
+	}
+	/* An error, or the server's last answer on this connection: what
+	 * follows in the batch is not read (nginx drops it). */
+	if (i < p->queued || !keep)
+		disconnect(p);
+	return i;
+}
+
+size_t publisher_flush(struct publisher *p, int *status)
+{
+	size_t i, got;
+	bool retry;
+
+	for (i = 0; i < p->queued; i++)
+		status[i] = 0;
+	if (p->body != NULL)
+		buf_reset(p->body);
+	got = attempt_batch(p, status, &retry);
+	if (got == 0 && retry)
+		got = attempt_batch(p, status, &retry);
+	for (i = got; i < p->queued; i++)
+		status[i] = 0;
+	buf_reset(&p->out);
+	p->queued = 0;
+	return got;
 }
 
 int publisher_get(struct publisher *p, const char *id, struct buf *body)

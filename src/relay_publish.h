@@ -39,6 +39,36 @@ void publisher_free(struct publisher *p);
 int publisher_send(struct publisher *p, const char *method, const char *ids,
     const char *body, size_t len);
 
+/* Pipelining (HTTP/1.1): requests queued with publisher_queue() go out
+ * together, written back to back, and their answers are read in order,
+ * so that nginx handles a batch in one wake-up and the relay does not
+ * wait for each answer before the next request. At most PIPELINE_MAX
+ * requests and PIPELINE_BYTES bytes in a batch: the answers (a few
+ * hundred bytes each) must fit in the socket's buffer while the relay is
+ * still writing, or both sides would wait for each other. */
+#define PIPELINE_MAX 64
+#define PIPELINE_BYTES (256 * 1024)
+
+/* Queues method /pub/<ids> with body, as publisher_send() would send it.
+ * False, and nothing queued, when the batch is full. */
+bool publisher_queue(struct publisher *p, const char *method,
+    const char *ids, const char *body, size_t len);
+
+/* The number of requests queued. */
+size_t publisher_queued(const struct publisher *p);
+
+/* Drops the requests queued after the first keep. */
+void publisher_unqueue(struct publisher *p, size_t keep);
+
+/* Sends the queued requests and reads their answers into status[0..n),
+ * n the number queued; the queue is empty after. Returns how many
+ * answers were read: n, or fewer when the connection failed or the
+ * server closed it (keepalive_requests), the rest of status then 0 --
+ * those requests may or may not have been carried out, and the
+ * connection is closed. A kept connection found closed before the first
+ * answer is retried once on a new one, as publisher_send() does. */
+size_t publisher_flush(struct publisher *p, int *status);
+
 struct buf;
 
 /* GET /pub/<id>, one channel's info (nchan answers JSON for "Accept:

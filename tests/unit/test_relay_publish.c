@@ -1,6 +1,10 @@
 /* Unit tests of the relay's channel splitting (publisher_next_ids,
  * relay_publish.c): every id goes out exactly once, in order, in requests
- * of at most PUBLISH_CHANNELS_MAX ids and PUBLISH_IDS_MAX bytes. */
+ * of at most PUBLISH_CHANNELS_MAX ids and PUBLISH_IDS_MAX bytes; and of
+ * its pipeline's queue (publisher_queue), which holds at most
+ * PIPELINE_MAX requests of PIPELINE_BYTES in all. Nothing here connects:
+ * the pipeline's sending is tested through nginx by the relay's
+ * integration tests. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -148,6 +152,52 @@ static void test_subscribers(void **state)
 	    "{\"subscribers\": 99999999999999999999999}"), -1);
 }
 
+/* The queue takes requests up to PIPELINE_MAX, then refuses; unqueue
+ * keeps the first ones, and the queue takes more again after. */
+static void test_pipeline_count(void **state)
+{
+	struct publisher *p = publisher_new("unix:/nonexistent/chatd-test");
+	size_t i;
+
+	(void)state;
+	assert_non_null(p);
+	for (i = 0; i < PIPELINE_MAX; i++)
+		assert_true(publisher_queue(p, "POST", "u1,u2", "{}", 2));
+	assert_int_equal(publisher_queued(p), PIPELINE_MAX);
+	assert_false(publisher_queue(p, "POST", "u1", "{}", 2));
+	assert_int_equal(publisher_queued(p), PIPELINE_MAX);
+	publisher_unqueue(p, 10);
+	assert_int_equal(publisher_queued(p), 10);
+	assert_true(publisher_queue(p, "DELETE", "s1", NULL, 0));
+	assert_int_equal(publisher_queued(p), 11);
+	publisher_unqueue(p, 0);
+	assert_int_equal(publisher_queued(p), 0);
+	publisher_free(p);
+}
+
+/* The queue takes bodies up to PIPELINE_BYTES in all: a body that would
+ * pass it is refused and leaves the queue as it was. */
+static void test_pipeline_bytes(void **state)
+{
+	struct publisher *p = publisher_new("unix:/nonexistent/chatd-test");
+	size_t big = PIPELINE_BYTES / 3;
+	char *body = malloc(big);
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(body);
+	memset(body, 'x', big);
+	assert_true(publisher_queue(p, "POST", "u1", body, big));
+	assert_true(publisher_queue(p, "POST", "u2", body, big));
+	assert_false(publisher_queue(p, "POST", "u3", body, big));
+	assert_int_equal(publisher_queued(p), 2);
+	assert_true(publisher_queue(p, "POST", "u3", "{}", 2));
+	assert_false(publisher_queue(p, "POST", "u4", body, PIPELINE_BYTES));
+	assert_int_equal(publisher_queued(p), 3);
+	free(body);
+	publisher_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +206,8 @@ int main(void)
 		cmocka_unit_test(test_byte_limit),
 		cmocka_unit_test(test_oversized_id),
 		cmocka_unit_test(test_subscribers),
+		cmocka_unit_test(test_pipeline_count),
+		cmocka_unit_test(test_pipeline_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
