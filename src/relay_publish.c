@@ -265,59 +265,6 @@ static int read_answer(struct publisher *p, bool *got, bool *keep)
 	return skip(p, length) ? status : 0;
 }
 
-/* One attempt on the current connection (opened if need be). */
-static int attempt(struct publisher *p, const char *head, size_t headlen,
-    const char *body, size_t len, bool *retry)
-{
-	bool reused, got, keep;
-	int status;
-
-	*retry = false;
-	if (p->fd < 0 && !connect_to(p))
-		return 0;
-	reused = p->reused;
-	if (!send_all(p->fd, head, headlen) ||
-	    (len > 0 && !send_all(p->fd, body, len))) {
-		disconnect(p);
-		*retry = reused;
-		return 0;
-	}
-	status = read_answer(p, &got, &keep);
-	if (status == 0) {
-		disconnect(p);
-		/* Nothing came back on a connection the server had let go
-		 * idle: it closed it before reading this request. */
-		*retry = reused && !got;
-		return 0;
-	}
-	if (keep)
-		p->reused = true;
-	else
-		disconnect(p);
-	return status;
-}
-
-/* One request, head[0..n) and body, retried once on a new connection
- * when a kept one had been closed. */
-static int request(struct publisher *p, const char *head, int n,
-    const char *body, size_t len)
-{
-	bool retry;
-	int status;
-
-	if (n < 0 || (size_t)n >= PUBLISH_IDS_MAX + 256)
-		return 0;
-	if (p->body != NULL)
-		buf_reset(p->body);
-	status = attempt(p, head, (size_t)n, body, len, &retry);
-	if (status == 0 && retry) {
-		if (p->body != NULL)
-			buf_reset(p->body);
-		status = attempt(p, head, (size_t)n, body, len, &retry);
-	}
-	return status;
-}
-
 /* The head of method /pub/<ids> with a body of len bytes, into head
  * (PUBLISH_IDS_MAX + 256 bytes): its length, as snprintf's. */
 static int publish_head(char *head, const char *method, const char *ids,
@@ -330,29 +277,30 @@ static int publish_head(char *head, const char *method, const char *ids,
 	    "Content-Length: %zu\r\n\r\n", method, ids, len);
 }
 
-int publisher_send(struct publisher *p, const char *method, const char *ids,
+/* Queues the request head[0..n) with body, n as snprintf returned it.
+ * A request alone always fits: the byte bound is for answers waiting
+ * behind others. */
+static bool enqueue(struct publisher *p, const char *head, int n,
     const char *body, size_t len)
 {
-	char head[PUBLISH_IDS_MAX + 256];
-
-	return request(p, head, publish_head(head, method, ids, len), body,
-	    len);
-}
-
-bool publisher_queue(struct publisher *p, const char *method,
-    const char *ids, const char *body, size_t len)
-{
-	char head[PUBLISH_IDS_MAX + 256];
-	int n = publish_head(head, method, ids, len);
-
-	if (n < 0 || (size_t)n >= sizeof head || p->queued >= PIPELINE_MAX ||
-	    p->out.len + (size_t)n + len > PIPELINE_BYTES)
+	if (n < 0 || (size_t)n >= PUBLISH_IDS_MAX + 256 ||
+	    p->queued >= PIPELINE_MAX || (p->queued > 0 &&
+	    p->out.len + (size_t)n + len > PIPELINE_BYTES))
 		return false;
 	buf_add(&p->out, head, (size_t)n);
 	if (len > 0)
 		buf_add(&p->out, body, len);
 	p->ends[p->queued++] = p->out.len;
 	return true;
+}
+
+bool publisher_queue(struct publisher *p, const char *method,
+    const char *ids, const char *body, size_t len)
+{
+	char head[PUBLISH_IDS_MAX + 256];
+
+	return enqueue(p, head, publish_head(head, method, ids, len), body,
+	    len);
 }
 
 size_t publisher_queued(const struct publisher *p)
@@ -410,18 +358,41 @@ size_t publisher_flush(struct publisher *p, int *status)
 	size_t i, got;
 	bool retry;
 
-	for (i = 0; i < p->queued; i++)
-		status[i] = 0;
 	if (p->body != NULL)
 		buf_reset(p->body);
 	got = attempt_batch(p, status, &retry);
-	if (got == 0 && retry)
+	if (got == 0 && retry) {
+		if (p->body != NULL)
+			buf_reset(p->body);
 		got = attempt_batch(p, status, &retry);
+	}
 	for (i = got; i < p->queued; i++)
 		status[i] = 0;
 	buf_reset(&p->out);
 	p->queued = 0;
 	return got;
+}
+
+/* One request, head[0..n) and body, alone: its answer's status, or 0
+ * (publisher_send). It goes in the queue, which is empty between
+ * batches, as a batch of one. */
+static int request(struct publisher *p, const char *head, int n,
+    const char *body, size_t len)
+{
+	int status;
+
+	if (p->queued > 0 || !enqueue(p, head, n, body, len))
+		return 0;
+	return publisher_flush(p, &status) == 1 ? status : 0;
+}
+
+int publisher_send(struct publisher *p, const char *method, const char *ids,
+    const char *body, size_t len)
+{
+	char head[PUBLISH_IDS_MAX + 256];
+
+	return request(p, head, publish_head(head, method, ids, len), body,
+	    len);
 }
 
 int publisher_get(struct publisher *p, const char *id, struct buf *body)

@@ -43,9 +43,11 @@ int publisher_send(struct publisher *p, const char *method, const char *ids,
  * together, written back to back, and their answers are read in order,
  * so that nginx handles a batch in one wake-up and the relay does not
  * wait for each answer before the next request. At most PIPELINE_MAX
- * requests and PIPELINE_BYTES bytes in a batch: the answers (a few
- * hundred bytes each) must fit in the socket's buffer while the relay is
- * still writing, or both sides would wait for each other. */
+ * requests and PIPELINE_BYTES bytes in a batch (a first request is taken
+ * whatever its size): the answers (a few hundred bytes each) must fit in
+ * the socket's buffer while the relay is still writing, or both sides
+ * would wait for each other. publisher_send() and publisher_get() are
+ * batches of one, made while the queue is empty. */
 #define PIPELINE_MAX 64
 #define PIPELINE_BYTES (256 * 1024)
 

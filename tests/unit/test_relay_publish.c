@@ -176,7 +176,8 @@ static void test_pipeline_count(void **state)
 }
 
 /* The queue takes bodies up to PIPELINE_BYTES in all: a body that would
- * pass it is refused and leaves the queue as it was. */
+ * pass it is refused and leaves the queue as it was, but for the first
+ * request of a batch. */
 static void test_pipeline_bytes(void **state)
 {
 	struct publisher *p = publisher_new("unix:/nonexistent/chatd-test");
@@ -194,6 +195,14 @@ static void test_pipeline_bytes(void **state)
 	assert_true(publisher_queue(p, "POST", "u3", "{}", 2));
 	assert_false(publisher_queue(p, "POST", "u4", body, PIPELINE_BYTES));
 	assert_int_equal(publisher_queued(p), 3);
+	free(body);
+	/* A first request is taken whatever its size: an event's body is
+	 * never too big to publish. */
+	publisher_unqueue(p, 0);
+	body = calloc(1, PIPELINE_BYTES + 1);
+	assert_non_null(body);
+	assert_true(publisher_queue(p, "POST", "u5", body, PIPELINE_BYTES + 1));
+	assert_false(publisher_queue(p, "POST", "u6", "{}", 2));
 	free(body);
 	publisher_free(p);
 }
