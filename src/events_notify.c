@@ -6,9 +6,12 @@
 #include "events_notify.h"
 #include "log.h"
 
+/* Only while the relay listens (sql/015_quiet_wakeups.sql): a busy one
+ * takes again a few milliseconds later anyway, and every notify signals
+ * every listening backend. */
 static const struct query events_notify_q = {"events_notify",
     "SELECT set_config('synchronous_commit', 'off', true),"
-    " pg_notify('chatd_events', '')", 0};
+    " pg_notify('chatd_events', '') FROM relay_wake WHERE listening", 0};
 
 const struct query *const events_notify_queries[] = {&events_notify_q,
     NULL};

@@ -1,7 +1,9 @@
 /* The wake-up of the relay (REALTIME.md 1): after a request that wrote
  * events has been answered, its worker notifies chatd_events in a
  * transaction of its own that commits without waiting for the disk, so
- * that no writer holds PostgreSQL's notify lock through its own commit. */
+ * that no writer holds PostgreSQL's notify lock through its own commit;
+ * and only when the relay asks for wake-ups (relay_wake.listening: not
+ * while it is busy). */
 #ifndef CHATD_EVENTS_NOTIFY_H
 #define CHATD_EVENTS_NOTIFY_H
 

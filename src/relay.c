@@ -524,15 +524,27 @@ static int publish_query(struct relay *rl, const char *sql, int n,
 	return ok ? rows : -1;
 }
 
-/* Turns the wake-ups (LISTEN chatd_events) on or off. False when the
- * connection broke. */
+/* Turns the wake-ups on or off: relay_wake.listening, which the workers
+ * read before they notify, and LISTEN chatd_events, in that order and in
+ * one transaction (sql/015_quiet_wakeups.sql: why no commit is missed).
+ * Asynchronous commit: a flag lost in a crash of PostgreSQL is set again
+ * when the relay connects. False when the connection broke. */
 static bool listen_events(struct relay *rl, bool on)
 {
-	PGresult *res = run(rl, on ? "LISTEN chatd_events" :
-	    "UNLISTEN chatd_events", 0, NULL);
+	PGresult *res = PQexec(rl->conn, on ?
+	    "SELECT set_config('synchronous_commit', 'off', true);"
+	    " UPDATE relay_wake SET listening = true; LISTEN chatd_events" :
+	    "SELECT set_config('synchronous_commit', 'off', true);"
+	    " UPDATE relay_wake SET listening = false; UNLISTEN chatd_events");
 
-	if (res == NULL)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		const char *m = PQresultErrorMessage(res);
+
+		if (PQstatus(rl->conn) == CONNECTION_OK)
+			log_error("relay: %.*s", (int)strcspn(m, "\n"), m);
+		PQclear(res);
 		return false;
+	}
 	PQclear(res);
 	rl->listening = on;
 	return true;
