@@ -54,6 +54,13 @@
  * with nothing to take, the listening alone cost the writers a fifth of
  * their throughput. It listens again when a take finds nothing. */
 #define BUSY_TAKES 2
+/* After nginx ended the publisher's connection unannounced (a reload, a
+ * stop: publisher_lost), the events published in the last RECENT_MS at
+ * least, up to twice that, are published again: the old worker may have
+ * taken them into a memory store that the streams opened on the new
+ * workers do not share, after those streams had caught up. Duplicates
+ * carry their ids. */
+#define RECENT_MS 1000
 #define SWEEP_USERS "1000"	/* users asked of nchan per presence sweep */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -73,6 +80,10 @@ struct relay {
 	sigset_t waitmask;	/* the mask inside ppoll(): stops let in */
 	int64_t published;	/* the last event published */
 	int64_t recorded;	/* the position relay_state holds */
+	int64_t recent;		/* the position RECENT_MS ago at least */
+	int64_t recent_next;	/* the position when recent_at_ms was set */
+	long long recent_at_ms;	/* when recent moves up next */
+	bool lost;		/* publish again from recent (RECENT_MS) */
 	long long record_at_ms;	/* when it is recorded next, busy */
 	long unvacuumed;	/* events taken since the outbox's vacuum */
 	bool listening;		/* LISTEN chatd_events is on (wake-ups) */
@@ -302,6 +313,14 @@ static bool publish_rows(struct relay *rl, PGresult *res)
 		queue_rows(rl, res, i, n, owner);
 		q = publisher_queued(rl->pub);
 		got = q > 0 ? publisher_flush(rl->pub, status) : 0;
+		if (publisher_lost(rl->pub)) {
+			/* The rest goes out after what nginx may have lost,
+			 * in order (recent_check). */
+			rl->lost = true;
+			if (rl->recent < rl->published)
+				rl->published = rl->recent;
+			break;
+		}
 		for (; k < q; k++) {
 			int row = owner[k];
 			enum outcome o = k < got ? judge(status[k],
@@ -328,7 +347,7 @@ static bool publish_rows(struct relay *rl, PGresult *res)
 	}
 	if (!record(rl, i < n))
 		return false;
-	return i == n;
+	return i == n || rl->lost;
 }
 
 /* A typing notice, payload "<chat>:<user>" (sql/011_events.sql,
@@ -596,6 +615,50 @@ static bool prepare(struct relay *rl)
 	return true;
 }
 
+/* Publishes again every event taken after the position, a batch at a
+ * time, as far as the log goes. False when the connection broke, or a
+ * stop came before the end (the rest is the next relay's: no take may
+ * move the position past events not yet published again). */
+static bool republish(struct relay *rl)
+{
+	char after[21];
+	const char *params[2] = {after, TAKE_BATCH};
+	int n;
+
+	do {
+		id_format(rl->published, after);
+		n = publish_query(rl, "SELECT id, channels, body FROM "
+		    "chatd_events_since($1::bigint, $2::int)", 2, params);
+		if (n < 0 || (n == TAKE_BATCH_N && stopping(rl)))
+			return false;
+	} while (n == TAKE_BATCH_N);
+	return true;
+}
+
+/* Moves recent up to the position of RECENT_MS ago, and, when the
+ * publisher lost its connection (in publish_rows, or in a typing notice's
+ * publish or a sweep's GET since), publishes again from there, before
+ * anything newer goes out (RECENT_MS). False as republish(). */
+static bool recent_check(struct relay *rl)
+{
+	long long now = clock_ms();
+
+	if (now >= rl->recent_at_ms) {
+		rl->recent = rl->recent_next;
+		rl->recent_next = rl->published;
+		rl->recent_at_ms = now + RECENT_MS;
+	}
+	rl->lost |= publisher_lost(rl->pub);
+	if (!rl->lost)
+		return true;
+	rl->lost = false;
+	if (rl->recent < rl->published)
+		rl->published = rl->recent;
+	log_info("relay: nginx closed the publisher's connection unannounced; "
+	    "publishing again from event %lld", (long long)rl->published + 1);
+	return republish(rl);
+}
+
 /* Publishes on one connection until it breaks or a stop comes: first
  * again whatever was taken after the recorded position (a relay that
  * died between a take and its record), then each batch taken, waking on
@@ -603,8 +666,7 @@ static bool prepare(struct relay *rl)
  * outbox. */
 static void serve(struct relay *rl)
 {
-	char after[21];
-	const char *params[2] = {after, TAKE_BATCH};
+	const char *params[1] = {TAKE_BATCH};
 	long long drain_until;
 	int n, busy = 0;
 
@@ -612,23 +674,16 @@ static void serve(struct relay *rl)
 		return;
 	log_info("relay: publishing from event %lld to %s",
 	    (long long)rl->published, rl->cfg->publish);
-	do {
-		id_format(rl->published, after);
-		n = publish_query(rl, "SELECT id, channels, body FROM "
-		    "chatd_events_since($1::bigint, $2::int)", 2, params);
-		if (n < 0)
-			return;
-		/* A stop now leaves the rest to the next relay: no take may
-		 * move the position past events not yet published again. */
-		if (n == TAKE_BATCH_N && stopping(rl))
-			return;
-	} while (n == TAKE_BATCH_N);
+	rl->recent = rl->recent_next = rl->published;
+	rl->recent_at_ms = clock_ms() + RECENT_MS;
+	if (!republish(rl))
+		return;
 	while (!stopping(rl)) {
 		bool woke;
 
-		if (!notifications(rl, &woke))
+		if (!notifications(rl, &woke) || !recent_check(rl))
 			return;
-		n = publish_query(rl, TAKE_SQL, 1, params + 1);
+		n = publish_query(rl, TAKE_SQL, 1, params);
 		if (n < 0)
 			return;
 		if (n > 0) {
@@ -675,7 +730,7 @@ static void serve(struct relay *rl)
 	 * and the master's grace period must not end first; a publish that
 	 * fails now is not retried either). */
 	drain_until = clock_ms() + DRAIN_MS;
-	while (publish_query(rl, TAKE_SQL, 1, params + 1) == TAKE_BATCH_N &&
+	while (publish_query(rl, TAKE_SQL, 1, params) == TAKE_BATCH_N &&
 	    clock_ms() < drain_until)
 		;
 	record(rl, true);

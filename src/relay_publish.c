@@ -20,6 +20,7 @@ struct publisher {
 	struct sockaddr_un addr;
 	int fd;			/* -1: not connected */
 	bool reused;		/* fd has carried an answered request */
+	bool lost;		/* one such fd ended unannounced (publisher_lost) */
 	char in[IN_SIZE];	/* read ahead: in[start..end) */
 	size_t start, end;
 	struct buf *body;	/* an answer's body goes here (NULL: dropped) */
@@ -334,6 +335,7 @@ static size_t attempt_batch(struct publisher *p, int *status, bool *retry)
 		return 0;
 	reused = p->reused;
 	if (!send_all(p->fd, p->out.data, p->out.len)) {
+		p->lost |= reused;
 		disconnect(p);
 		*retry = reused;
 		return 0;
@@ -347,13 +349,20 @@ static size_t attempt_batch(struct publisher *p, int *status, bool *retry)
 		p->reused = true;
 	}
 	/* An error, or the server's last answer on this connection: what
-	 * follows in the batch is not read (nginx drops it). */
+	 * follows in the batch is not read (nginx drops it). An end that
+	 * the server did not announce, on a connection that had carried
+	 * answers, is a loss (publisher_lost). */
+	if (i < p->queued)
+		p->lost |= p->reused;
 	if (i < p->queued || !keep)
 		disconnect(p);
 	return i;
 }
 
-size_t publisher_flush(struct publisher *p, int *status)
+/* publisher_flush(); again: a batch that found its kept connection
+ * closed is sent once more on a new one (only a GET: see
+ * publisher_flush). */
+static size_t flush(struct publisher *p, int *status, bool again)
 {
 	size_t i, got;
 	bool retry;
@@ -361,7 +370,7 @@ size_t publisher_flush(struct publisher *p, int *status)
 	if (p->body != NULL)
 		buf_reset(p->body);
 	got = attempt_batch(p, status, &retry);
-	if (got == 0 && retry) {
+	if (got == 0 && retry && again) {
 		if (p->body != NULL)
 			buf_reset(p->body);
 		got = attempt_batch(p, status, &retry);
@@ -373,17 +382,22 @@ size_t publisher_flush(struct publisher *p, int *status)
 	return got;
 }
 
+size_t publisher_flush(struct publisher *p, int *status)
+{
+	return flush(p, status, false);
+}
+
 /* One request, head[0..n) and body, alone: its answer's status, or 0
  * (publisher_send). It goes in the queue, which is empty between
- * batches, as a batch of one. */
+ * batches, as a batch of one; again as flush(). */
 static int request(struct publisher *p, const char *head, int n,
-    const char *body, size_t len)
+    const char *body, size_t len, bool again)
 {
 	int status;
 
 	if (p->queued > 0 || !enqueue(p, head, n, body, len))
 		return 0;
-	return publisher_flush(p, &status) == 1 ? status : 0;
+	return flush(p, &status, again) == 1 ? status : 0;
 }
 
 int publisher_send(struct publisher *p, const char *method, const char *ids,
@@ -392,7 +406,15 @@ int publisher_send(struct publisher *p, const char *method, const char *ids,
 	char head[PUBLISH_IDS_MAX + 256];
 
 	return request(p, head, publish_head(head, method, ids, len), body,
-	    len);
+	    len, false);
+}
+
+bool publisher_lost(struct publisher *p)
+{
+	bool lost = p->lost;
+
+	p->lost = false;
+	return lost;
 }
 
 int publisher_get(struct publisher *p, const char *id, struct buf *body)
@@ -404,7 +426,7 @@ int publisher_get(struct publisher *p, const char *id, struct buf *body)
 	status = request(p, head, snprintf(head, sizeof head,
 	    "GET /pub/%s HTTP/1.1\r\n"
 	    "Host: chatd-relay\r\n"
-	    "Accept: text/json\r\n\r\n", id), NULL, 0);
+	    "Accept: text/json\r\n\r\n", id), NULL, 0, true);
 	p->body = NULL;
 	buf_add(body, "", 0);	/* NUL-terminated even when empty */
 	return status;

@@ -35,7 +35,8 @@ void publisher_free(struct publisher *p);
  * status, or 0 when there was none (no connection, timeout, an answer
  * that is not HTTP), which closes the connection; the next call opens a
  * new one. A kept connection that the server had closed meanwhile (a
- * reload, its keepalive timeout) is retried once on a new one. */
+ * reload, its keepalive timeout) is not retried here: it is a loss
+ * (publisher_lost), and the caller publishes again in order. */
 int publisher_send(struct publisher *p, const char *method, const char *ids,
     const char *body, size_t len);
 
@@ -68,15 +69,26 @@ void publisher_unqueue(struct publisher *p, size_t keep);
  * server closed it (keepalive_requests), the rest of status then 0 --
  * those requests may or may not have been carried out, and the
  * connection is closed. A kept connection found closed before the first
- * answer is retried once on a new one, as publisher_send() does. */
+ * answer is a loss, as in publisher_send(). */
 size_t publisher_flush(struct publisher *p, int *status);
+
+/* Whether, since the last call, a connection that had carried answered
+ * requests ended without the server announcing it (no "Connection:
+ * close" on an answer): nginx reloaded or stopped. Its old worker may
+ * have answered the last requests from a memory store that the new
+ * workers do not share, so that streams opened on a new worker never got
+ * those events; the caller publishes its recent events again (relay.c).
+ * Clears the mark. */
+bool publisher_lost(struct publisher *p);
 
 struct buf;
 
 /* GET /pub/<id>, one channel's info (nchan answers JSON for "Accept:
  * text/json": {"messages": 3, "requested": -1, "subscribers": 2, ...}),
  * into body (emptied first, at most 4 KiB kept, NUL-terminated; its len
- * does not count the NUL). The status as publisher_send() returns it:
+ * does not count the NUL). A kept connection found closed is a loss
+ * (publisher_lost), and the GET, which publishes nothing, is sent once
+ * more on a new one. The status as publisher_send() returns it:
  * 404 when nchan has no such channel (no subscriber, no message). */
 int publisher_get(struct publisher *p, const char *id, struct buf *body);
 
