@@ -8,7 +8,8 @@
 -- own count.
 --   POST /files/upload?name=...  chatd: the upload, a new file each time
 --   PUT /put/NAME                nginx alone: the body to a temporary
---                                file, then renamed into place (DAV)
+--                                file, then renamed into place (DAV),
+--                                a new file each time (run's /put/)
 --   GET /files/ID/NAME           chatd: authorize, X-Accel-Redirect
 --   GET /static/STORED           nginx alone: the same file, static
 local bench = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "common.lua")
