@@ -146,14 +146,11 @@ static long long backoff_next(long long ms)
 	return ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms;
 }
 
-/* Runs sql with text parameters. The result when it succeeded (the caller
- * PQclear()s it); NULL otherwise, which makes the caller drop the
- * connection (an error on a live one is logged here). */
-static PGresult *run(struct relay *rl, const char *sql, int n,
-    const char *const *params)
+/* res when it succeeded (the caller PQclear()s it); NULL otherwise, which
+ * makes the caller drop the connection (an error on a live one is logged
+ * here). */
+static PGresult *checked(struct relay *rl, PGresult *res)
 {
-	PGresult *res = PQexecParams(rl->conn, sql, n, NULL, params, NULL,
-	    NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
 
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
@@ -165,6 +162,14 @@ static PGresult *run(struct relay *rl, const char *sql, int n,
 	}
 	PQclear(res);
 	return NULL;
+}
+
+/* Runs sql with text parameters, as checked() answers. */
+static PGresult *run(struct relay *rl, const char *sql, int n,
+    const char *const *params)
+{
+	return checked(rl, PQexecParams(rl->conn, sql, n, NULL, params, NULL,
+	    NULL, 0));
 }
 
 /* What an answer of nchan's publisher means for an event. */
@@ -293,6 +298,20 @@ static void queue_rows(struct relay *rl, PGresult *res, int from, int n,
 	}
 }
 
+/* Whether the publisher reports a loss now (publisher_lost). If so, what
+ * nginx may have lost is to be published again (rl->lost, RECENT_MS), and
+ * the position moves back to recent at once, so that no record of it (and
+ * no relay after a crash) skips those events. */
+static bool note_loss(struct relay *rl)
+{
+	if (!publisher_lost(rl->pub))
+		return false;
+	rl->lost = true;
+	if (rl->recent < rl->published)
+		rl->published = rl->recent;
+	return true;
+}
+
 /* Publishes the rows of res, (id, channels, body) in id order, moving
  * the position past each one published, and records it when that is due
  * (record()). The requests of whole rows go out pipelined
@@ -313,14 +332,8 @@ static bool publish_rows(struct relay *rl, PGresult *res)
 		queue_rows(rl, res, i, n, owner);
 		q = publisher_queued(rl->pub);
 		got = q > 0 ? publisher_flush(rl->pub, status) : 0;
-		if (publisher_lost(rl->pub)) {
-			/* The rest goes out after what nginx may have lost,
-			 * in order (recent_check). */
-			rl->lost = true;
-			if (rl->recent < rl->published)
-				rl->published = rl->recent;
-			break;
-		}
+		if (note_loss(rl))
+			break;	/* the rest goes out after it, in order */
 		for (; k < q; k++) {
 			int row = owner[k];
 			enum outcome o = k < got ? judge(status[k],
@@ -550,20 +563,14 @@ static int publish_query(struct relay *rl, const char *sql, int n,
  * when the relay connects. False when the connection broke. */
 static bool listen_events(struct relay *rl, bool on)
 {
-	PGresult *res = PQexec(rl->conn, on ?
+	PGresult *res = checked(rl, PQexec(rl->conn, on ?
 	    "SELECT set_config('synchronous_commit', 'off', true);"
 	    " UPDATE relay_wake SET listening = true; LISTEN chatd_events" :
 	    "SELECT set_config('synchronous_commit', 'off', true);"
-	    " UPDATE relay_wake SET listening = false; UNLISTEN chatd_events");
+	    " UPDATE relay_wake SET listening = false; UNLISTEN chatd_events"));
 
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		const char *m = PQresultErrorMessage(res);
-
-		if (PQstatus(rl->conn) == CONNECTION_OK)
-			log_error("relay: %.*s", (int)strcspn(m, "\n"), m);
-		PQclear(res);
+	if (res == NULL)
 		return false;
-	}
 	PQclear(res);
 	rl->listening = on;
 	return true;
@@ -648,12 +655,10 @@ static bool recent_check(struct relay *rl)
 		rl->recent_next = rl->published;
 		rl->recent_at_ms = now + RECENT_MS;
 	}
-	rl->lost |= publisher_lost(rl->pub);
+	note_loss(rl);
 	if (!rl->lost)
 		return true;
 	rl->lost = false;
-	if (rl->recent < rl->published)
-		rl->published = rl->recent;
 	log_info("relay: nginx closed the publisher's connection unannounced; "
 	    "publishing again from event %lld", (long long)rl->published + 1);
 	return republish(rl);
