@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -763,6 +764,62 @@ static void test_worker_memory(void **state)
 
 /* ---- the quota (last: it restarts the stack) --------------------------- */
 
+#define QUOTA_SHOTS 8		/* uploads at once of QUOTA_SHOT bytes */
+#define QUOTA_SHOT 300		/* 3 fit in QUOTA, the 4th does not */
+
+struct quota_shot {
+	pthread_barrier_t *start;
+	const char *token, *data;
+	long status;
+};
+
+static void *quota_thread(void *arg)
+{
+	struct quota_shot *s = arg;
+	struct http_reply r;
+
+	pthread_barrier_wait(s->start);
+	s->status = upload_raw(s->token, "race.bin", s->data, QUOTA_SHOT, &r,
+			       NULL);
+	http_reply_free(&r);
+	return NULL;
+}
+
+/* QUOTA_SHOTS uploads of one user at once: exactly as many are stored as
+ * fit in the quota (the uploader's row lock orders them), the rest are
+ * 403, and the bytes chatd counts for the user are those of their files. */
+static void quota_race(const char *data)
+{
+	struct quota_shot s[QUOTA_SHOTS];
+	pthread_t th[QUOTA_SHOTS];
+	pthread_barrier_t start;
+	struct account erin;
+	int i, stored = 0, refused = 0;
+	char q[256];
+
+	must_account("files_quota3", &erin);
+	pthread_barrier_init(&start, NULL, QUOTA_SHOTS);
+	for (i = 0; i < QUOTA_SHOTS; i++) {
+		s[i] = (struct quota_shot){&start, erin.token, data, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, quota_thread,
+						&s[i]), 0);
+	}
+	for (i = 0; i < QUOTA_SHOTS; i++) {
+		pthread_join(th[i], NULL);
+		stored += s[i].status == 201;
+		refused += s[i].status == 403;
+	}
+	pthread_barrier_destroy(&start);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM files WHERE uploader_id "
+		 "= %s", erin.id);
+	print_message("%d uploads of %d bytes at once, quota %d: %d stored, "
+		      "%d refused (403); files recorded %lld\n", QUOTA_SHOTS,
+		      QUOTA_SHOT, QUOTA, stored, refused, sql_count(q));
+	assert_int_equal(stored, QUOTA / QUOTA_SHOT);
+	assert_int_equal(refused, QUOTA_SHOTS - QUOTA / QUOTA_SHOT);
+	assert_int_equal(sql_count(q), QUOTA / QUOTA_SHOT);
+}
+
 static void test_quota(void **state)
 {
 	char *data = buffer_of(QUOTA, 'q');
@@ -807,6 +864,16 @@ static void test_quota(void **state)
 	must_account("files_quota2", &dave);
 	must_upload(dave.token, "all.bin", data, QUOTA, NULL, &r);
 	http_reply_free(&r);
+	quota_race(data);
+	/* users.files_bytes (sql/017), which the quota reads, is the sum of
+	 * each user's files after every upload of the suite. */
+	before = sql_count("SELECT count(*) FROM users u WHERE files_bytes <> "
+			   "(SELECT coalesce(sum(size), 0) FROM files f "
+			   "WHERE f.uploader_id = u.id)");
+	print_message("users whose counted bytes differ from their files' "
+		      "sum: %lld of %lld\n", before,
+		      sql_count("SELECT count(*) FROM users"));
+	assert_int_equal(before, 0);
 	free(data);
 }
 
