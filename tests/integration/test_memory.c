@@ -29,7 +29,7 @@
 #define MEMORY_WORKERS 1
 #define CLIENT_THREADS 4
 #define WARMUP_REQUESTS 40000L
-#define TOTAL_REQUESTS 200000L
+#define TOTAL_REQUESTS 120000L
 /* Sizes are printed after every this many requests. */
 #define REPORT_EVERY 20000L
 #define RSS_GROWTH_MAX_KB 1024L
