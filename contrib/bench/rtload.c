@@ -11,7 +11,10 @@
  *   rtload deliver HOST PORT TOKENS N WS% SOURCE RATE COUNT
  *       the same streams, then COUNT messages from SOURCE, RATE a second
  *       (0: as fast as the source goes, four posters in parallel);
- *       every stream is to receive every message. SOURCE is
+ *       every stream is to receive every message. With RTLOAD_GATE=FILE
+ *       in the environment, FILE is created once every message has been
+ *       answered (the runner holds the relay back until then, so that
+ *       the relay drains a backlog). SOURCE is
  *         chatd:TOKEN:CHATS  POST /messages/add {"chat","text"} through
  *                            nginx with that bearer token (the relay and
  *                            nchan deliver it), CHATS a comma-separated
@@ -24,8 +27,9 @@
  *       deliveries, duplicates, missing, the latency from the source's
  *       answer (201, or nchan's) to receipt (p50/p99/max ms; a delivery
  *       seen before the answer counts 0), deliveries a second over the
- *       time from the first message to the last delivery, and the
- *       source's own rate.
+ *       time from the first message to the last delivery, the same from
+ *       the first delivery to the last (drain_per_s), and the source's
+ *       own rate.
  *
  * Each message's text is "rt-<run>-<seq>", which the receiver finds in
  * the event's JSON; nothing else is parsed. */
@@ -368,6 +372,7 @@ struct source {
 	const char *token, *chat, *socket, *channels;
 	int rate;
 	_Atomic int next;	/* the next message to send */
+	_Atomic int posters_done;
 	_Atomic long failures;
 	long long started_us, finished_us;
 };
@@ -490,6 +495,7 @@ static void *poster(void *arg)
 		atomic_store(&S->L->answered_us[seq], now_us());
 	}
 	close(c.fd);
+	atomic_fetch_add(&S->posters_done, 1);
 	return NULL;
 }
 
@@ -529,10 +535,22 @@ static double pct_ms(const uint32_t *v, size_t n, double p)
 	return v[i] / 1000.0;
 }
 
+/* RTLOAD_GATE: once every poster is done, create that file (the runner
+ * holds the relay's take back until it appears). */
+static void open_gate(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		die("cannot create RTLOAD_GATE");
+	fclose(f);
+}
+
 static void deliver(struct load *L, struct source *S)
 {
 	pthread_t th[POSTERS_MAX];
-	const char *env = getenv("RTLOAD_POSTERS");
+	const char *env = getenv("RTLOAD_POSTERS"), *gate =
+	    getenv("RTLOAD_GATE");
 	int i, nposters = S->rate > 0 ? 1 : env ? atoi(env) : POSTERS_DEFAULT;
 	long long expected = (long long)L->opened * L->count, quiet_since;
 
@@ -552,7 +570,11 @@ static void deliver(struct load *L, struct source *S)
 	while (L->received < expected) {
 		long long before = L->received;
 
-		turn(L, 100);
+		if (gate != NULL && atomic_load(&S->posters_done) == nposters) {
+			open_gate(gate);
+			gate = NULL;
+		}
+		turn(L, gate != NULL ? 10 : 100);
 		if (atomic_load(&S->next) >= L->count && before == L->received) {
 			if (quiet_since == 0)
 				quiet_since = now_us();
@@ -569,13 +591,16 @@ static void deliver(struct load *L, struct source *S)
 	printf("streams=%d failed=%d messages=%d source_failures=%ld "
 	    "expected=%lld received=%lld missing=%lld duplicates=%lld "
 	    "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f deliveries_per_s=%.0f "
-	    "source_per_s=%.0f cpu_s=%.2f\n", L->opened, L->failed, L->count,
+	    "drain_per_s=%.0f source_per_s=%.0f cpu_s=%.2f\n", L->opened,
+	    L->failed, L->count,
 	    atomic_load(&S->failures), expected, L->received,
 	    expected - L->received, L->duplicates,
 	    pct_ms(L->lat, L->nlat, 0.50), pct_ms(L->lat, L->nlat, 0.99),
 	    pct_ms(L->lat, L->nlat, 1.0),
 	    L->last_us > S->started_us ? (double)L->received * 1e6 /
 	    (double)(L->last_us - S->started_us) : 0.0,
+	    L->last_us > L->first_us ? (double)(L->received - 1) * 1e6 /
+	    (double)(L->last_us - L->first_us) : 0.0,
 	    (double)L->count * 1e6 / (double)(S->finished_us - S->started_us),
 	    cpu_seconds());
 }
