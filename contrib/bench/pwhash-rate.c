@@ -5,32 +5,24 @@
  *
  *   pwhash-rate THREADS SECONDS OPS MIB  -> prints "hashes_per_s=R"
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <sodium.h>
+
+#include "rate.h"
 
 static unsigned long long ops;
 static size_t mem;
 static double seconds;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *hash_loop(void *arg)
 {
 	char out[crypto_pwhash_STRBYTES];
-	double end = now() + seconds;
+	double end = rate_now() + seconds;
 	long *n = arg;
 
-	while (now() < end) {
+	while (rate_now() < end) {
 		if (crypto_pwhash_str(out, "correct horse battery", 21, ops,
 		    mem) != 0)
 			exit(1);
@@ -41,10 +33,7 @@ static void *hash_loop(void *arg)
 
 int main(int argc, char **argv)
 {
-	pthread_t t[64];
-	long counts[64] = {0}, total = 0;
-	int threads, i;
-	double t0;
+	int threads;
 
 	if (argc != 5 || sodium_init() < 0) {
 		fputs("usage: pwhash-rate THREADS SECONDS OPS MIB\n", stderr);
@@ -54,15 +43,8 @@ int main(int argc, char **argv)
 	seconds = atof(argv[2]);
 	ops = strtoull(argv[3], NULL, 10);
 	mem = (size_t)strtoull(argv[4], NULL, 10) << 20;
-	if (threads < 1 || threads > 64 || seconds <= 0)
+	if (threads < 1 || threads > RATE_THREADS_MAX || seconds <= 0)
 		return 2;
-	t0 = now();
-	for (i = 0; i < threads; i++)
-		pthread_create(&t[i], NULL, hash_loop, &counts[i]);
-	for (i = 0; i < threads; i++) {
-		pthread_join(t[i], NULL);
-		total += counts[i];
-	}
-	printf("hashes_per_s=%.1f\n", (double)total / (now() - t0));
+	printf("hashes_per_s=%.1f\n", rate_threads(threads, hash_loop));
 	return 0;
 }
