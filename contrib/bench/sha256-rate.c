@@ -15,7 +15,6 @@
 #include <sodium.h>
 
 #include "rate.h"
-
 #include "sha256.h"
 
 #define PIECE (64 * 1024)	/* src/store.c's read size */
